@@ -1,0 +1,257 @@
+/**
+ * ARP (RFC 826) packets: a reusable zero-copy view with variable address
+ * lengths, the checks `arpintr` makes before `in_arpinput`, and the value
+ * form for Ethernet + IPv4.
+ *
+ * Layout: hrd[0..2) pro[2..4) hln[4] pln[5] op[6..8), then
+ * sha[8, 8+hln) spa[.., +pln) tha[.., +hln) tpa[.., +pln).
+ */
+
+import { readIpv4, readMac, writeIpv4, writeMac, type Ipv4, type Mac } from './addr.js';
+import { ETHERTYPE_ARP, ETHERTYPE_IP, ETHER_HDR_LEN, emitEthernet } from './ethernet.js';
+
+export const ARPHRD_ETHER = 1;
+export const ARPHRD_IEEE802 = 6;
+export const ARPHRD_FRELAY = 15;
+export const ARPHRD_IEEE1394 = 24;
+export const ARPHRD_INFINIBAND = 32;
+
+export const ARPOP_REQUEST = 1;
+export const ARPOP_REPLY = 2;
+export const ARPOP_REVREQUEST = 3; // RFC 903 RARP
+export const ARPOP_REVREPLY = 4;
+export const ARPOP_INVREQUEST = 8; // RFC 2390 InARP
+export const ARPOP_INVREPLY = 9;
+
+/** The fixed part: hrd, pro, hln, pln, op. */
+export const ARP_HDR_LEN = 8;
+/** An Ethernet/IPv4 ARP packet: 8 + 2*6 + 2*4. */
+export const ARP_ETHER_IPV4_LEN = 28;
+/** An Ethernet/IPv4 ARP frame as the kernel hands it to the driver (no padding). */
+export const ARP_FRAME_LEN = ETHER_HDR_LEN + ARP_ETHER_IPV4_LEN;
+
+/**
+ * Why a frame is not an ARP packet we process, as numbers so per-reason
+ * counters are plain arrays. Numbered in the order the checks run.
+ */
+export const ARP_OK = 0;
+/** Fewer bytes than a header: the Ethernet header, or ARP's 8-byte fixed part. */
+export const ARP_RUNT = 1;
+/** Ethernet type is not ARP (only from classifyFrame). */
+export const ARP_NOT_ARP = 2;
+/** Hardware type neither Ethernet (1) nor IEEE 802 (6). */
+export const ARP_BAD_HRD = 3;
+/** Fewer bytes than 8 + 2*hln + 2*pln. */
+export const ARP_TRUNCATED = 4;
+/** Protocol type is not IPv4. */
+export const ARP_BAD_PRO = 5;
+/** Hardware address length is not 6. */
+export const ARP_BAD_HLN = 6;
+/** Protocol address length is not 4. */
+export const ARP_BAD_PLN = 7;
+/** Opcode is neither request nor reply. */
+export const ARP_BAD_OP = 8;
+
+export type ArpReason =
+  | 'ok' | 'runt' | 'not_arp' | 'bad_hrd' | 'truncated'
+  | 'bad_pro' | 'bad_hln' | 'bad_pln' | 'bad_op';
+
+/** Reason name by code: `ARP_REASON_NAMES[code]`. */
+export const ARP_REASON_NAMES: readonly ArpReason[] = [
+  'ok', 'runt', 'not_arp', 'bad_hrd', 'truncated', 'bad_pro', 'bad_hln', 'bad_pln', 'bad_op',
+];
+/** Code by reason name. */
+export const ARP_REASON_CODES: Readonly<Record<ArpReason, number>> = {
+  ok: ARP_OK, runt: ARP_RUNT, not_arp: ARP_NOT_ARP, bad_hrd: ARP_BAD_HRD,
+  truncated: ARP_TRUNCATED, bad_pro: ARP_BAD_PRO, bad_hln: ARP_BAD_HLN,
+  bad_pln: ARP_BAD_PLN, bad_op: ARP_BAD_OP,
+};
+/** Size of a counter array indexed by reason code. */
+export const ARP_REASON_COUNT = ARP_REASON_NAMES.length;
+
+export function arpReasonName(code: number): ArpReason | undefined {
+  return ARP_REASON_NAMES[code];
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A view of an ARP packet at `off` in `buf`. One instance is meant to be
+ * reused for any number of packets: `reset` re-points and checks it and
+ * allocates nothing. After `reset` returned ARP_OK every accessor is in
+ * bounds and the packet is Ethernet/IPv4 with opcode request or reply.
+ *
+ * Accessors do not re-check: on a view that failed its check (or was only
+ * `wrap`ped) they may read past `len` and return undefined-as-0 garbage,
+ * but never throw. The printer relies on that to show broken packets.
+ */
+export class ArpPacket {
+  buf: Uint8Array = EMPTY;
+  off = 0;
+  /** Bytes available from `off` (may exceed the packet: Ethernet padding). */
+  len = 0;
+  /** Result of the last `reset` or `classifyFrame` (an ARP_* code). */
+  reason = ARP_RUNT;
+
+  constructor(buf?: Uint8Array, off = 0, len?: number) {
+    if (buf !== undefined) this.wrap(buf, off, len ?? buf.length - off);
+  }
+
+  /** Point at bytes without checking (to build a packet in place). */
+  wrap(buf: Uint8Array, off = 0, len = buf.length - off): this {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    return this;
+  }
+
+  /**
+   * Point at `len` bytes at `off` in `buf` and check them; returns an ARP_*
+   * reason code (ARP_OK = 0). Never throws, whatever the bytes, offset or
+   * length; `len` is clamped to the buffer.
+   */
+  reset(buf: Uint8Array, off = 0, len = buf.length - off): number {
+    const avail = buf.length - off;
+    this.buf = buf;
+    if (!(off >= 0) || !(avail > 0)) {
+      this.off = 0;
+      this.len = 0;
+      return (this.reason = ARP_RUNT);
+    }
+    this.off = off;
+    this.len = len > avail ? avail : len >= 0 ? len : 0;
+    return (this.reason = this.check());
+  }
+
+  /**
+   * The checks, in the order DragonFly's arpintr makes them: fixed header
+   * present, hardware type, whole packet present (by its own hln/pln),
+   * protocol type. Then ours, which the kernel makes later or not at all:
+   * hln (arp_update_oncpu ignores a length that differs from the
+   * interface's), pln (in_arpinput assumes 4), opcode (in_arpinput treats
+   * anything but a request like a reply; we drop it).
+   */
+  check(): number {
+    const b = this.buf, o = this.off, n = this.len;
+    if (n < ARP_HDR_LEN) return ARP_RUNT;
+    const hrd = (b[o]! << 8) | b[o + 1]!;
+    if (hrd !== ARPHRD_ETHER && hrd !== ARPHRD_IEEE802) return ARP_BAD_HRD;
+    const hln = b[o + 4]!, pln = b[o + 5]!;
+    if (n < ARP_HDR_LEN + 2 * (hln + pln)) return ARP_TRUNCATED;
+    if (((b[o + 2]! << 8) | b[o + 3]!) !== ETHERTYPE_IP) return ARP_BAD_PRO;
+    if (hln !== 6) return ARP_BAD_HLN;
+    if (pln !== 4) return ARP_BAD_PLN;
+    const op = (b[o + 6]! << 8) | b[o + 7]!;
+    if (op !== ARPOP_REQUEST && op !== ARPOP_REPLY) return ARP_BAD_OP;
+    return ARP_OK;
+  }
+
+  get hrd(): number { return (this.buf[this.off]! << 8) | this.buf[this.off + 1]!; }
+  set hrd(v: number) { this.buf[this.off] = v >>> 8; this.buf[this.off + 1] = v; }
+  get pro(): number { return (this.buf[this.off + 2]! << 8) | this.buf[this.off + 3]!; }
+  set pro(v: number) { this.buf[this.off + 2] = v >>> 8; this.buf[this.off + 3] = v; }
+  get hln(): number { return this.buf[this.off + 4]!; }
+  set hln(v: number) { this.buf[this.off + 4] = v; }
+  get pln(): number { return this.buf[this.off + 5]!; }
+  set pln(v: number) { this.buf[this.off + 5] = v; }
+  get op(): number { return (this.buf[this.off + 6]! << 8) | this.buf[this.off + 7]!; }
+  set op(v: number) { this.buf[this.off + 6] = v >>> 8; this.buf[this.off + 7] = v; }
+
+  /** Offsets of the address fields, relative to the packet start. */
+  get shaOffset(): number { return ARP_HDR_LEN; }
+  get spaOffset(): number { return ARP_HDR_LEN + this.hln; }
+  get thaOffset(): number { return ARP_HDR_LEN + this.hln + this.pln; }
+  get tpaOffset(): number { return ARP_HDR_LEN + 2 * this.hln + this.pln; }
+  /** Length the packet claims: 8 + 2*hln + 2*pln. */
+  get packetLength(): number { return ARP_HDR_LEN + 2 * (this.hln + this.pln); }
+
+  // Addresses for the Ethernet/IPv4 case (hln 6, pln 4).
+  get sha(): Mac { return readMac(this.buf, this.off + ARP_HDR_LEN); }
+  set sha(v: Mac) { writeMac(this.buf, this.off + ARP_HDR_LEN, v); }
+  get spa(): Ipv4 { return readIpv4(this.buf, this.off + ARP_HDR_LEN + this.hln); }
+  set spa(v: Ipv4) { writeIpv4(this.buf, this.off + ARP_HDR_LEN + this.hln, v); }
+  get tha(): Mac { return readMac(this.buf, this.off + ARP_HDR_LEN + this.hln + this.pln); }
+  set tha(v: Mac) { writeMac(this.buf, this.off + ARP_HDR_LEN + this.hln + this.pln, v); }
+  get tpa(): Ipv4 { return readIpv4(this.buf, this.off + ARP_HDR_LEN + 2 * this.hln + this.pln); }
+  set tpa(v: Ipv4) { writeIpv4(this.buf, this.off + ARP_HDR_LEN + 2 * this.hln + this.pln, v); }
+}
+
+/**
+ * The per-frame check of the netisr: Ethernet header present, type ARP,
+ * then the ARP checks on the payload (trailer padding is fine). On ARP_OK
+ * `view` points at the ARP packet. Allocates nothing; never throws.
+ * 802.1Q-tagged frames are 'not_arp': our links carry untagged frames.
+ */
+export function classifyFrame(view: ArpPacket, frame: Uint8Array, off = 0, len = frame.length - off): number {
+  const avail = frame.length - off;
+  if (len > avail) len = avail;
+  if (!(off >= 0) || !(len >= ETHER_HDR_LEN)) {
+    view.buf = frame; view.off = 0; view.len = 0;
+    return (view.reason = ARP_RUNT);
+  }
+  if (((frame[off + 12]! << 8) | frame[off + 13]!) !== ETHERTYPE_ARP) {
+    view.buf = frame; view.off = off + ETHER_HDR_LEN; view.len = len - ETHER_HDR_LEN;
+    return (view.reason = ARP_NOT_ARP);
+  }
+  view.buf = frame;
+  view.off = off + ETHER_HDR_LEN;
+  view.len = len - ETHER_HDR_LEN;
+  return (view.reason = view.check());
+}
+
+export type ArpOperation = typeof ARPOP_REQUEST | typeof ARPOP_REPLY;
+
+/** An Ethernet/IPv4 ARP request or reply as a value (smoltcp's Repr). */
+export interface ArpRepr {
+  op: ArpOperation;
+  sha: Mac;
+  spa: Ipv4;
+  tha: Mac;
+  tpa: Ipv4;
+}
+
+/**
+ * The value of a view, or undefined when the view's bytes are not a valid
+ * Ethernet/IPv4 request or reply (it re-runs the check, so an unchecked
+ * view is safe to pass). Allocates the returned object: not for hot loops,
+ * which read the view's getters instead.
+ */
+export function parseArp(view: ArpPacket): ArpRepr | undefined {
+  if (view.check() !== ARP_OK) return undefined;
+  return { op: view.op as ArpOperation, sha: view.sha, spa: view.spa, tha: view.tha, tpa: view.tpa };
+}
+
+/**
+ * Write `repr` as a 28-byte Ethernet/IPv4 ARP packet at `off` (hardware
+ * type Ethernet, as DragonFly's arpreq_alloc does); returns the bytes written.
+ * Throws RangeError if `buf` is too short (a caller bug).
+ */
+export function emitArp(repr: ArpRepr, buf: Uint8Array, off = 0): number {
+  if (off < 0 || off + ARP_ETHER_IPV4_LEN > buf.length) {
+    throw new RangeError(`emitArp: needs ${ARP_ETHER_IPV4_LEN} bytes at offset ${off}, buffer has ${buf.length}`);
+  }
+  buf[off] = 0; buf[off + 1] = ARPHRD_ETHER;
+  buf[off + 2] = ETHERTYPE_IP >>> 8; buf[off + 3] = ETHERTYPE_IP & 0xff;
+  buf[off + 4] = 6; buf[off + 5] = 4;
+  buf[off + 6] = repr.op >>> 8; buf[off + 7] = repr.op;
+  writeMac(buf, off + 8, repr.sha);
+  writeIpv4(buf, off + 14, repr.spa);
+  writeMac(buf, off + 18, repr.tha);
+  writeIpv4(buf, off + 24, repr.tpa);
+  return ARP_ETHER_IPV4_LEN;
+}
+
+/**
+ * Write a whole ARP frame (Ethernet header + packet) at `off`; returns its
+ * length, 42. Not padded to the 60-byte Ethernet minimum: like the kernel we
+ * hand 42 bytes to the link, and the NIC pads on the wire. Captures of
+ * locally sent frames show 42 bytes too, and decoders accept them.
+ */
+export function emitArpFrame(buf: Uint8Array, ethDst: Mac, ethSrc: Mac, repr: ArpRepr, off = 0): number {
+  if (off < 0 || off + ARP_FRAME_LEN > buf.length) {
+    throw new RangeError(`emitArpFrame: needs ${ARP_FRAME_LEN} bytes at offset ${off}, buffer has ${buf.length}`);
+  }
+  emitEthernet(buf, off, ethDst, ethSrc, ETHERTYPE_ARP);
+  emitArp(repr, buf, off + ETHER_HDR_LEN);
+  return ARP_FRAME_LEN;
+}
