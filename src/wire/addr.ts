@@ -75,9 +75,12 @@ export function formatIpv4(ip: Ipv4): string {
   return `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
 }
 
-/** Parse `aa:bb:cc:dd:ee:ff` (also `-` separated, 1 or 2 hex digits a byte as arp(8) accepts). */
+/**
+ * Parse `aa:bb:cc:dd:ee:ff` (or all `-` separated; 1 or 2 hex digits a byte
+ * as arp(8) accepts). Mixed separators are rejected.
+ */
 export function parseMac(s: string): Mac | undefined {
-  const parts = s.split(/[:-]/);
+  const parts = s.split(s.includes('-') && !s.includes(':') ? '-' : ':');
   if (parts.length !== 6) return undefined;
   let mac = 0;
   for (const p of parts) {
@@ -87,13 +90,17 @@ export function parseMac(s: string): Mac | undefined {
   return mac;
 }
 
-/** Parse dotted-quad IPv4 (exactly four decimal octets, no leading '+' or spaces). */
+/**
+ * Parse dotted-quad IPv4: exactly four decimal octets, no sign, spaces or
+ * leading zeros. inet_aton would read `010` as octal 8; rather than guess,
+ * we refuse it, as Node's net.isIPv4 and Go's net.ParseIP do.
+ */
 export function parseIpv4(s: string): Ipv4 | undefined {
   const parts = s.split('.');
   if (parts.length !== 4) return undefined;
   let ip = 0;
   for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
+    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return undefined;
     const v = Number(p);
     if (v > 255) return undefined;
     ip = ip * 256 + v;
@@ -103,7 +110,9 @@ export function parseIpv4(s: string): Ipv4 | undefined {
 
 /** Netmask of a prefix length 0..32. */
 export function prefixMask(plen: number): Ipv4 {
-  return plen === 0 ? 0 : (0xffff_ffff << (32 - plen)) >>> 0;
+  if (plen <= 0) return 0;
+  if (plen >= 32) return 0xffff_ffff; // a shift count is taken mod 32, so guard both ends
+  return (0xffff_ffff << (32 - plen)) >>> 0;
 }
 
 /** Prefix length of a contiguous mask, or -1 when the mask has holes. */
