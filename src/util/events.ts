@@ -185,11 +185,14 @@ export class JsonLinesFileSink extends JsonLinesSink {
     this.stream = stream;
     stream.on('error', (e: Error) => { this.failure ??= e; });
   }
+  /** Flush and close; rejects with the first write error, if any. */
   close(): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.stream.destroyed) { if (this.failure) reject(this.failure); else resolve(); return; }
-      this.stream.end(() => { if (this.failure) reject(this.failure); else resolve(); });
-      this.stream.once('error', (e: Error) => reject(this.failure ?? e));
+      const done = (): void => { if (this.failure) reject(this.failure); else resolve(); };
+      // 'close' comes after 'finish' and after 'error', so failure is known by then.
+      if (this.stream.closed) { done(); return; }
+      this.stream.once('close', done);
+      this.stream.end();
     });
   }
 }
