@@ -1,0 +1,120 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { parseIpv4, parseMac, MAC_BROADCAST } from '../../src/wire/addr.js';
+import { ArpPacket, ARPOP_REPLY, ARPOP_REQUEST, ARPHRD_IEEE802, emitArpFrame } from '../../src/wire/arp.js';
+import { EthernetFrame, ETHERTYPE_ARP, ETHERTYPE_IP } from '../../src/wire/ethernet.js';
+import { arpIntr } from '../../src/arp/intr.js';
+import { buildArpReply, buildArpRequest, buildIpv4Frame } from '../../src/arp/frames.js';
+import {
+  ArpStat, DROP_BAD_HRD, DROP_BAD_OP, DROP_BAD_PRO, DROP_NOARP, DROP_NOT_ARP, DROP_RUNT, DROP_TRUNCATED,
+  DROP_REASON_NAMES, sumArpStats,
+} from '../../src/arp/stats.js';
+
+const MAC_A = parseMac('02:00:00:00:00:0a')!;
+const MAC_B = parseMac('02:00:00:00:00:0b')!;
+const IP_A = parseIpv4('10.0.0.10')!;
+const IP_B = parseIpv4('10.0.0.11')!;
+
+function request(): Uint8Array {
+  const b = new Uint8Array(60);
+  emitArpFrame(b, MAC_BROADCAST, MAC_A, { op: ARPOP_REQUEST, sha: MAC_A, spa: IP_A, tha: 0, tpa: IP_B });
+  return b;
+}
+
+test('arpintr: a padded 60-byte request passes and counts received', (t) => {
+  const s = new ArpStat();
+  const v = new ArpPacket();
+  t.is(arpIntr(v, request(), false, s), 0);
+  t.is(s.received, 1);
+  t.is(s.rxframes, 1);
+  t.is(v.spa, IP_A);
+  t.is(v.tpa, IP_B);
+});
+
+test('arpintr: runt, unknown hardware format, truncated, protocol not IPv4, opcode, not ARP', (t) => {
+  const s = new ArpStat();
+  const v = new ArpPacket();
+  t.is(arpIntr(v, request().subarray(0, 10), false, s), DROP_RUNT);
+  t.is(arpIntr(v, request().subarray(0, 20), false, s), DROP_RUNT); // 6 bytes of ARP header
+  const hrd = request(); hrd[15] = 7;
+  t.is(arpIntr(v, hrd, false, s), DROP_BAD_HRD);
+  t.is(arpIntr(v, request().subarray(0, 14 + 27), false, s), DROP_TRUNCATED);
+  const pro = request(); pro[16] = 0x86; pro[17] = 0xdd;
+  t.is(arpIntr(v, pro, false, s), DROP_BAD_PRO);
+  const op = request(); op[21] = 9;
+  t.is(arpIntr(v, op, false, s), DROP_BAD_OP);
+  const ip = request(); ip[12] = 0x08; ip[13] = 0x00;
+  t.is(arpIntr(v, ip, false, s), DROP_NOT_ARP);
+  const ieee = request(); ieee[15] = ARPHRD_IEEE802;
+  t.is(arpIntr(v, ieee, false, s), 0, 'IEEE 802 hardware type is accepted as DragonFly does');
+  t.is(s.rxframes, 8);
+  t.is(s.received, 1);
+  t.is(s.dropsIn('intr'), 7);
+  t.is(s.drops[DROP_RUNT], 2);
+});
+
+test('arpintr: ARP on a noarp interface is dropped before any check', (t) => {
+  const s = new ArpStat();
+  const v = new ArpPacket();
+  t.is(arpIntr(v, request(), true, s), DROP_NOARP);
+  t.is(arpIntr(v, request().subarray(0, 16), true, s), DROP_NOARP);
+  t.is(s.drops[DROP_NOARP], 2);
+  t.is(s.received, 0);
+});
+
+test('arpintr: never throws and every frame lands in received or one drop reason', (t) => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), fc.boolean(), (bytes, noarp) => {
+    const s = new ArpStat();
+    const code = arpIntr(new ArpPacket(), bytes, noarp, s);
+    return s.rxframes === 1 && s.received + s.dropsIn('all') === 1 && (code === 0) === (s.received === 1);
+  }));
+  t.pass();
+});
+
+test('arprequest: broadcast who-has with zero target hardware address, 42 bytes', (t) => {
+  const b = new Uint8Array(42);
+  t.is(buildArpRequest(b, MAC_A, MAC_A, IP_A, IP_B), 42);
+  const e = new EthernetFrame(b);
+  t.is(e.dst, MAC_BROADCAST);
+  t.is(e.src, MAC_A);
+  t.is(e.ethertype, ETHERTYPE_ARP);
+  const v = new ArpPacket();
+  t.is(v.reset(b, 14), 0);
+  t.is(v.op, ARPOP_REQUEST);
+  t.is(v.hrd, 1);
+  t.deepEqual([v.sha, v.spa, v.tha, v.tpa], [MAC_A, IP_A, 0, IP_B]);
+});
+
+test('in_arpinput: reply keeps the request hardware type and goes to the asker', (t) => {
+  const b = new Uint8Array(42);
+  buildArpReply(b, ARPHRD_IEEE802, MAC_B, MAC_B, IP_B, MAC_A, IP_A);
+  const e = new EthernetFrame(b);
+  t.is(e.dst, MAC_A);
+  t.is(e.src, MAC_B);
+  const v = new ArpPacket();
+  t.is(v.reset(b, 14), 0);
+  t.is(v.hrd, ARPHRD_IEEE802);
+  t.is(v.op, ARPOP_REPLY);
+  t.deepEqual([v.sha, v.spa, v.tha, v.tpa], [MAC_B, IP_B, MAC_A, IP_A]);
+});
+
+test('ether_output: IPv4 packet framed with the resolved destination', (t) => {
+  const pkt = new Uint8Array([0x45, 1, 2, 3]);
+  const b = new Uint8Array(18);
+  t.is(buildIpv4Frame(b, MAC_B, MAC_A, pkt), 18);
+  const e = new EthernetFrame(b);
+  t.is(e.dst, MAC_B);
+  t.is(e.ethertype, ETHERTYPE_IP);
+  t.deepEqual([...b.subarray(14)], [0x45, 1, 2, 3]);
+});
+
+test('arpstat: per-CPU counters sum by field and by drop reason name', (t) => {
+  const a = new ArpStat(); const b = new ArpStat();
+  a.txrequests = 2; b.txrequests = 3; a.drop(DROP_RUNT); b.drop(DROP_RUNT); b.drop(DROP_NOARP);
+  const s = sumArpStats([a, b.toJSON()]);
+  t.is(s.txrequests, 5);
+  t.is(s.drops.runt, 2);
+  t.is(s.drops.noarp, 1);
+  t.is(Object.keys(s.drops).length, DROP_REASON_NAMES.length - 1);
+  t.is(JSON.stringify(s).includes('"ok"'), false);
+});
