@@ -12,17 +12,21 @@ export interface Clock {
 
 export class VirtualClock implements Clock {
   private t: number;
-  constructor(start = 0) { this.t = start; }
+  constructor(start = 0) {
+    if (!Number.isFinite(start)) throw new RangeError('VirtualClock: start must be a finite number');
+    this.t = start;
+  }
   now(): number { return this.t; }
   uptime(): number { return Math.floor(this.t); }
   /** Move time forward by `dt` seconds (never backwards). */
   advance(dt: number): void {
-    if (!(dt >= 0)) throw new RangeError('VirtualClock.advance: dt must be >= 0');
+    if (!(dt >= 0) || dt === Infinity) throw new RangeError('VirtualClock.advance: dt must be finite and >= 0');
     this.t += dt;
   }
   /** Jump to absolute time `t` (>= now). */
   set(t: number): void {
     if (!(t >= this.t)) throw new RangeError('VirtualClock.set: time cannot go backwards');
+    if (t === Infinity) throw new RangeError('VirtualClock.set: time must be finite');
     this.t = t;
   }
 }

@@ -16,6 +16,8 @@ interface Timer extends TimerHandle {
   at: number;
   fn: () => void;
   cancelled: boolean;
+  /** The queue it belongs to: cancel() ignores another queue's handles. */
+  queue: TimerQueue;
 }
 
 export class TimerQueue {
@@ -25,9 +27,10 @@ export class TimerQueue {
 
   constructor(readonly clock: Clock) {}
 
-  /** Fire `fn` once `clock.now() >= at`. */
+  /** Fire `fn` once `clock.now() >= at`. `at` must not be NaN (it would break the heap order). */
   at(at: number, fn: () => void): TimerHandle {
-    const t: Timer = { id: ++this.seq, at, fn, cancelled: false };
+    if (Number.isNaN(at)) throw new RangeError('TimerQueue.at: deadline is NaN');
+    const t: Timer = { id: ++this.seq, at, fn, cancelled: false, queue: this };
     this.push(t);
     this.live++;
     return t;
@@ -38,13 +41,24 @@ export class TimerQueue {
     return this.at(this.clock.now() + delay, fn);
   }
 
+  /** Stop a pending timer; a fired, cancelled or foreign handle is ignored. */
   cancel(h: TimerHandle | undefined): void {
     const t = h as Timer | undefined;
-    if (t && !t.cancelled) { t.cancelled = true; this.live--; }
+    if (t === undefined || t.queue !== this || t.cancelled) return;
+    t.cancelled = true;
+    this.live--;
+    // Cancelled timers stay in the heap until they reach the top; when they
+    // outnumber the live ones (entries re-armed on every refresh), rebuild so
+    // the heap does not grow without bound.
+    const dead = this.heap.length - this.live;
+    if (dead > 64 && dead > this.live) this.compact();
   }
 
   /** Number of pending (not cancelled, not fired) timers. */
   get size(): number { return this.live; }
+
+  /** Timers held in memory, cancelled ones not yet discarded included (diagnostics). */
+  get stored(): number { return this.heap.length; }
 
   /** Earliest pending deadline, or undefined when none. */
   nextDeadline(): number | undefined {
@@ -78,37 +92,57 @@ export class TimerQueue {
 
   private push(t: Timer): void {
     const h = this.heap;
+    let i = h.length;
     h.push(t);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const parent = h[p]!;
+      if (!this.less(t, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = t;
   }
 
   private pop(): void {
     const h = this.heap;
     const last = h.pop()!;
-    if (h.length === 0) return;
-    h[0] = last;
-    let i = 0;
+    if (h.length > 0) this.siftDown(0, last);
+  }
+
+  /** Place `t` at slot `i` or below, moving smaller children up. */
+  private siftDown(i: number, t: Timer): void {
+    const h = this.heap;
+    const n = h.length;
     for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.less(h[r]!, h[l]!) ? r : l;
+      const child = h[c]!;
+      if (!this.less(child, t)) break;
+      h[i] = child;
+      i = c;
     }
+    h[i] = t;
+  }
+
+  /** Drop every cancelled timer and restore the heap order (Floyd's heapify). */
+  private compact(): void {
+    const h = this.heap;
+    let w = 0;
+    for (let r = 0; r < h.length; r++) if (!h[r]!.cancelled) h[w++] = h[r]!;
+    h.length = w;
+    for (let i = (w >> 1) - 1; i >= 0; i--) this.siftDown(i, h[i]!);
   }
 }
 
 /**
  * Run a virtual clock forward to `until`, firing timers at their exact
  * deadlines (the clock is set to each deadline before its callbacks run).
+ * `until = Infinity` drains the queue and leaves the clock at the last
+ * deadline fired (it never loops forever on its own, but a callback that
+ * always re-arms itself would).
  */
 export function runVirtualUntil(clock: { set(t: number): void; now(): number }, timers: TimerQueue, until: number): void {
   for (;;) {
@@ -117,6 +151,6 @@ export function runVirtualUntil(clock: { set(t: number): void; now(): number }, 
     if (next > clock.now()) clock.set(next);
     timers.runDue();
   }
-  if (until > clock.now()) clock.set(until);
+  if (until > clock.now() && until !== Infinity) clock.set(until);
   timers.runDue();
 }
