@@ -47,7 +47,7 @@ export type KnobInput = number | string | boolean;
 
 export class Sysctl {
   /** Fast accessors for hot paths: `sysctl.v.maxTries`. Read only; write through set(). */
-  readonly v: KnobValues;
+  readonly v: Readonly<KnobValues>;
   private readonly defs = new Map<string, KnobDef>();
   private readonly keys = new Set<string>();
   private readonly listeners: KnobListener[] = [];
