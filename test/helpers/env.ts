@@ -246,3 +246,38 @@ export async function createVethPair(
     destroy,
   };
 }
+
+// ---- tshark ----
+
+export interface TsharkReport {
+  /** Frames tshark read. */
+  frames: number;
+  /** One line per frame with a malformed mark or any expert info: "N: message". */
+  problems: string[];
+}
+
+/**
+ * Decode a capture with tshark and list every malformed frame and every
+ * expert item (any severity). Needs tshark (check with needTool('tshark')).
+ */
+export async function tsharkCheck(path: string): Promise<TsharkReport> {
+  const all = await run('tshark', ['-n', '-r', path, '-T', 'fields', '-e', 'frame.number']);
+  const bad = await run('tshark', ['-n', '-r', path, '-Y', '_ws.malformed || _ws.expert',
+    '-T', 'fields', '-e', 'frame.number', '-e', '_ws.expert.message', '-e', '_ws.malformed']);
+  const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== '');
+  return {
+    frames: lines(all.stdout).length,
+    problems: lines(bad.stdout).map((l) => {
+      const [n, ...rest] = l.split('\t');
+      return `${n}: ${rest.filter((x) => x !== '').join(' ')}`;
+    }),
+  };
+}
+
+/** Run tshark on a capture and return the chosen fields of each frame (tab-separated columns). */
+export async function tsharkFields(path: string, fields: readonly string[], displayFilter?: string): Promise<string[][]> {
+  const args = ['-n', '-r', path, ...(displayFilter ? ['-Y', displayFilter] : []), '-T', 'fields'];
+  for (const f of fields) args.push('-e', f);
+  const { stdout } = await run('tshark', args);
+  return stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+}
