@@ -82,8 +82,14 @@ const EMPTY = new Uint8Array(0);
  * bounds and the packet is Ethernet/IPv4 with opcode request or reply.
  *
  * Accessors do not re-check: on a view that failed its check (or was only
- * `wrap`ped) they may read past `len` and return undefined-as-0 garbage,
- * but never throw. The printer relies on that to show broken packets.
+ * `wrap`ped) they may read past `len` and return garbage (missing bytes
+ * read as 0), but never throw.
+ *
+ * The address positions follow hln/pln. They are worked out when the view
+ * is pointed at bytes (`reset`, `wrap`, `check`, `classifyFrame`) or hln/pln
+ * are set through it, not on every access: that keeps the hot path at
+ * the speed of fixed offsets. After writing hln/pln bytes behind the view's
+ * back, call `check()` or `wrap()` again.
  */
 export class ArpPacket {
   buf: Uint8Array = EMPTY;
@@ -92,6 +98,10 @@ export class ArpPacket {
   len = 0;
   /** Result of the last `reset` or `classifyFrame` (an ARP_* code). */
   reason = ARP_RUNT;
+  // Absolute positions of spa, tha and tpa in `buf` (sha is always off + 8).
+  private spaAt = ARP_HDR_LEN + 6;
+  private thaAt = ARP_HDR_LEN + 10;
+  private tpaAt = ARP_HDR_LEN + 16;
 
   constructor(buf?: Uint8Array, off = 0, len?: number) {
     if (buf !== undefined) this.wrap(buf, off, len ?? buf.length - off);
@@ -102,7 +112,16 @@ export class ArpPacket {
     this.buf = buf;
     this.off = off;
     this.len = len;
+    if (off >= 0 && off + 6 <= buf.length) this.locate(buf[off + 4]!, buf[off + 5]!);
+    else this.locate(6, 4);
     return this;
+  }
+
+  private locate(hln: number, pln: number): void {
+    const spa = this.off + ARP_HDR_LEN + hln;
+    this.spaAt = spa;
+    this.thaAt = spa + pln;
+    this.tpaAt = spa + pln + hln;
   }
 
   /**
@@ -116,6 +135,7 @@ export class ArpPacket {
     if (!(off >= 0) || !(avail > 0)) {
       this.off = 0;
       this.len = 0;
+      this.locate(6, 4);
       return (this.reason = ARP_RUNT);
     }
     this.off = off;
@@ -133,10 +153,14 @@ export class ArpPacket {
    */
   check(): number {
     const b = this.buf, o = this.off, n = this.len;
-    if (n < ARP_HDR_LEN) return ARP_RUNT;
+    if (n < ARP_HDR_LEN) {
+      this.locate(6, 4);
+      return ARP_RUNT;
+    }
+    const hln = b[o + 4]!, pln = b[o + 5]!;
+    this.locate(hln, pln);
     const hrd = (b[o]! << 8) | b[o + 1]!;
     if (hrd !== ARPHRD_ETHER && hrd !== ARPHRD_IEEE802) return ARP_BAD_HRD;
-    const hln = b[o + 4]!, pln = b[o + 5]!;
     if (n < ARP_HDR_LEN + 2 * (hln + pln)) return ARP_TRUNCATED;
     if (((b[o + 2]! << 8) | b[o + 3]!) !== ETHERTYPE_IP) return ARP_BAD_PRO;
     if (hln !== 6) return ARP_BAD_HLN;
@@ -151,29 +175,29 @@ export class ArpPacket {
   get pro(): number { return (this.buf[this.off + 2]! << 8) | this.buf[this.off + 3]!; }
   set pro(v: number) { this.buf[this.off + 2] = v >>> 8; this.buf[this.off + 3] = v; }
   get hln(): number { return this.buf[this.off + 4]!; }
-  set hln(v: number) { this.buf[this.off + 4] = v; }
+  set hln(v: number) { this.buf[this.off + 4] = v; this.locate(this.hln, this.pln); }
   get pln(): number { return this.buf[this.off + 5]!; }
-  set pln(v: number) { this.buf[this.off + 5] = v; }
+  set pln(v: number) { this.buf[this.off + 5] = v; this.locate(this.hln, this.pln); }
   get op(): number { return (this.buf[this.off + 6]! << 8) | this.buf[this.off + 7]!; }
   set op(v: number) { this.buf[this.off + 6] = v >>> 8; this.buf[this.off + 7] = v; }
 
   /** Offsets of the address fields, relative to the packet start. */
   get shaOffset(): number { return ARP_HDR_LEN; }
-  get spaOffset(): number { return ARP_HDR_LEN + this.hln; }
-  get thaOffset(): number { return ARP_HDR_LEN + this.hln + this.pln; }
-  get tpaOffset(): number { return ARP_HDR_LEN + 2 * this.hln + this.pln; }
+  get spaOffset(): number { return this.spaAt - this.off; }
+  get thaOffset(): number { return this.thaAt - this.off; }
+  get tpaOffset(): number { return this.tpaAt - this.off; }
   /** Length the packet claims: 8 + 2*hln + 2*pln. */
   get packetLength(): number { return ARP_HDR_LEN + 2 * (this.hln + this.pln); }
 
   // Addresses for the Ethernet/IPv4 case (hln 6, pln 4).
   get sha(): Mac { return readMac(this.buf, this.off + ARP_HDR_LEN); }
   set sha(v: Mac) { writeMac(this.buf, this.off + ARP_HDR_LEN, v); }
-  get spa(): Ipv4 { return readIpv4(this.buf, this.off + ARP_HDR_LEN + this.hln); }
-  set spa(v: Ipv4) { writeIpv4(this.buf, this.off + ARP_HDR_LEN + this.hln, v); }
-  get tha(): Mac { return readMac(this.buf, this.off + ARP_HDR_LEN + this.hln + this.pln); }
-  set tha(v: Mac) { writeMac(this.buf, this.off + ARP_HDR_LEN + this.hln + this.pln, v); }
-  get tpa(): Ipv4 { return readIpv4(this.buf, this.off + ARP_HDR_LEN + 2 * this.hln + this.pln); }
-  set tpa(v: Ipv4) { writeIpv4(this.buf, this.off + ARP_HDR_LEN + 2 * this.hln + this.pln, v); }
+  get spa(): Ipv4 { return readIpv4(this.buf, this.spaAt); }
+  set spa(v: Ipv4) { writeIpv4(this.buf, this.spaAt, v); }
+  get tha(): Mac { return readMac(this.buf, this.thaAt); }
+  set tha(v: Mac) { writeMac(this.buf, this.thaAt, v); }
+  get tpa(): Ipv4 { return readIpv4(this.buf, this.tpaAt); }
+  set tpa(v: Ipv4) { writeIpv4(this.buf, this.tpaAt, v); }
 }
 
 /**
@@ -186,11 +210,11 @@ export function classifyFrame(view: ArpPacket, frame: Uint8Array, off = 0, len =
   const avail = frame.length - off;
   if (len > avail) len = avail;
   if (!(off >= 0) || !(len >= ETHER_HDR_LEN)) {
-    view.buf = frame; view.off = 0; view.len = 0;
+    view.wrap(frame, 0, 0);
     return (view.reason = ARP_RUNT);
   }
   if (((frame[off + 12]! << 8) | frame[off + 13]!) !== ETHERTYPE_ARP) {
-    view.buf = frame; view.off = off + ETHER_HDR_LEN; view.len = len - ETHER_HDR_LEN;
+    view.wrap(frame, off + ETHER_HDR_LEN, len - ETHER_HDR_LEN);
     return (view.reason = ARP_NOT_ARP);
   }
   view.buf = frame;
