@@ -9,8 +9,9 @@
  *   readCapture(bytes): CaptureFile           // whole buffer; never throws
  *   readCaptureFile(path): CaptureFile        // sync; throws ArpemuError
  *   iterateCapture(bytes): Generator<CaptureRecord, CaptureSummary>   // throws
- *   openCapture(path | AsyncIterable<Uint8Array>): AsyncGenerator<CaptureRecord, CaptureSummary>
- *                                             // streams a file (fs ReadStream); throws
+ *   openCapture(path | AsyncIterable<Uint8Array>): CaptureStream
+ *     for await (const rec of stream) ...     // streams a file (fs ReadStream); rejects
+ *     for await (const batch of stream.batches()) ...   // a chunk's records at a time
  *
  *   A CaptureRecord carries `time` (float seconds), exact `sec`/`nsec`,
  *   `capLen`, `origLen`, `iface` (pcapng interface, 0 for pcap), `number`
@@ -403,20 +404,26 @@ export class CaptureReader implements CaptureSummary {
           `pcapng block of type 0x${type.toString(16)} has a bad total length ${len}`);
       }
       if (this.avail < len) return this.starved();
-      const block = this.take(len);
-      const bv = viewOf(block);
-      if (bv.getUint32(len - 4, le) !== len) {
+      // Decode in place when the block lies in one chunk (no DataView per block).
+      let block: Uint8Array, bv: DataView, bo: number;
+      if (this.cur.length - this.pos >= len) {
+        block = this.cur; bv = this.curView; bo = this.pos;
+        this.skip(len);
+      } else {
+        block = this.take(len); bv = viewOf(block); bo = 0;
+      }
+      if (bv.getUint32(bo + len - 4, le) !== len) {
         return this.fail('ERR_PCAP_FORMAT',
           `pcapng block of type 0x${type.toString(16)}: trailing length differs from ${len}`);
       }
       let bad: string | undefined;
       switch (type) {
         case BT_SHB:
-          bad = decodeShb(bv, 0, len, s);
+          bad = decodeShb(bv, bo, len, s);
           this.littleEndian = s.littleEndian;
           break;
         case BT_IDB:
-          bad = decodeIdb(bv, 0, len, s);
+          bad = decodeIdb(bv, bo, len, s);
           if (bad === undefined && s.interfaces.length === 1 && this.linkType === undefined) {
             this.linkType = s.interfaces[0]!.linkType;
             this.snaplen = s.interfaces[0]!.snaplen;
@@ -426,7 +433,7 @@ export class CaptureReader implements CaptureSummary {
           const rec: CaptureRecord = {
             time: 0, sec: 0, nsec: 0, capLen: 0, origLen: 0, iface: 0, number: 0, data: EMPTY,
           };
-          bad = decodePacketBlock(type, block, bv, 0, len, s, rec);
+          bad = decodePacketBlock(type, block, bv, bo, len, s, rec);
           if (bad !== undefined) break;
           const lt = s.interfaces[rec.iface]!.linkType;
           if (lt !== LINKTYPE_ETHERNET) {
@@ -484,28 +491,97 @@ export function readCaptureFile(path: string): CaptureFile {
 export const readPcapFile = readCaptureFile;
 
 /**
- * Stream the records of a capture file (or any async source of chunks, such
- * as a socket) without holding the whole file. Throws ArpemuError on a bad
- * file; returns the summary when done. Breaking out of the loop closes the file.
+ * Records streamed from an async source of chunks (an fs ReadStream, a
+ * socket) without holding the whole capture: `for await (const rec of
+ * stream)`, or `batches()` for a chunk's records at a time (about twice as
+ * fast: one await per chunk instead of one per record). A bad file rejects
+ * with its ArpemuError; when done, the iterator's return value (and
+ * `reader`) tell whether the file was truncated. Leaving the loop early
+ * closes the source.
  */
-export async function* openCapture(
+export class CaptureStream implements AsyncIterator<CaptureRecord, CaptureSummary> {
+  readonly reader = new CaptureReader();
+  private readonly src: AsyncIterator<Uint8Array>;
+  private ended = false;
+
+  constructor(source: AsyncIterable<Uint8Array>, private readonly name = '') {
+    this.src = source[Symbol.asyncIterator]();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<CaptureRecord, CaptureSummary>> {
+    // Hand-written rather than an async generator: a buffered record costs
+    // one resolved promise, not a trip through the generator's queue.
+    const rec = this.reader.next();
+    if (rec !== undefined) return Promise.resolve({ value: rec, done: false });
+    return this.fill();
+  }
+
+  async return(): Promise<IteratorResult<CaptureRecord, CaptureSummary>> {
+    this.ended = true;
+    await this.src.return?.();
+    return { value: this.reader.summary(), done: true };
+  }
+
+  /** The records a chunk at a time (each array non-empty). */
+  async *batches(): AsyncGenerator<CaptureRecord[], CaptureSummary, void> {
+    try {
+      for (;;) {
+        const batch: CaptureRecord[] = [];
+        let rec: CaptureRecord | undefined;
+        while ((rec = this.reader.next()) !== undefined) batch.push(rec);
+        if (batch.length > 0) yield batch;
+        if (!(await this.pull())) return this.reader.summary();
+      }
+    } finally {
+      if (!this.ended) await this.return();
+    }
+  }
+
+  private async fill(): Promise<IteratorResult<CaptureRecord, CaptureSummary>> {
+    for (;;) {
+      if (!(await this.pull())) return { value: this.reader.summary(), done: true };
+      const rec = this.reader.next();
+      if (rec !== undefined) return { value: rec, done: false };
+    }
+  }
+
+  /** Feed the reader one more chunk (or the end); false when there is nothing more. */
+  private async pull(): Promise<boolean> {
+    const r = this.reader;
+    if (r.error !== undefined) await this.failed(r.error);
+    if (this.ended) return false;
+    const c = await this.src.next();
+    if (c.done === true) {
+      r.end();
+      this.ended = true;
+    } else {
+      r.push(c.value);
+    }
+    return true;
+  }
+
+  private async failed(e: ArpemuError): Promise<never> {
+    if (!this.ended) await this.return();
+    throw new ArpemuError(e.code, this.name + e.message);
+  }
+}
+
+/**
+ * Stream the records of a capture file (or of any async source of chunks).
+ * See CaptureStream; `highWaterMark` is the read size (256 KiB).
+ */
+export function openCapture(
   source: string | AsyncIterable<Uint8Array>,
   opts: { highWaterMark?: number } = {},
-): AsyncGenerator<CaptureRecord, CaptureSummary, void> {
-  const input = typeof source === 'string'
-    ? createReadStream(source, { highWaterMark: opts.highWaterMark ?? 256 * 1024 })
-    : source;
-  const name = typeof source === 'string' ? `${source}: ` : '';
-  const r = new CaptureReader();
-  for await (const chunk of input) {
-    r.push(chunk);
-    yield* r.records();
-    if (r.error !== undefined) throw new ArpemuError(r.error.code, name + r.error.message);
+): CaptureStream {
+  if (typeof source === 'string') {
+    return new CaptureStream(createReadStream(source, { highWaterMark: opts.highWaterMark ?? 256 * 1024 }), `${source}: `);
   }
-  r.end();
-  yield* r.records();
-  if (r.error !== undefined) throw new ArpemuError(r.error.code, name + r.error.message);
-  return r.summary();
+  return new CaptureStream(source);
 }
 
 // --- writing ------------------------------------------------------------------
