@@ -148,7 +148,7 @@ const gcStarts: number[] = [];
 const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcStarts.push(e.startTime); });
 obs.observe({ entryTypes: ['gc'] });
 
-interface Measured { name: string; rates: number[]; median: number; gcs: number; bytesPerFrame: number | null }
+interface Measured { name: string; rates: number[]; median: number; gcs: number; bytesPerRun: number | null; bytesPerFrame: number | null }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -181,7 +181,9 @@ async function measure(name: string, fn: () => void, runs: number, warmups: numb
     gcs += g;
     if (g === 0) { cleanBytes += grown; cleanFrames += FRAMES; }
   }
-  return { name, rates, median: median(rates), gcs, bytesPerFrame: cleanFrames > 0 ? cleanBytes / cleanFrames : null };
+  const cleanRuns = cleanFrames / FRAMES;
+  return { name, rates, median: median(rates), gcs, bytesPerRun: cleanRuns > 0 ? cleanBytes / cleanRuns : null,
+    bytesPerFrame: cleanFrames > 0 ? cleanBytes / cleanFrames : null };
 }
 
 const fmtRate = (r: number): string => `${(r / 1e6).toFixed(1)}M frames/s`;
@@ -205,7 +207,8 @@ async function main(): Promise<void> {
       `median of ${RUNS} runs after warm-up, node ${process.version}`);
     console.log(`reasons: ${JSON.stringify(dist)}; baseline agrees: ${agree}`);
     for (const r of results) {
-      const alloc = r.bytesPerFrame === null ? 'n/a (GC every run)' : `${r.bytesPerFrame.toFixed(3)} B/frame`;
+      const alloc = r.bytesPerFrame === null || r.bytesPerRun === null ? 'n/a (GC every run)'
+        : `${r.bytesPerRun.toFixed(0)} B/run = ${r.bytesPerFrame.toFixed(4)} B/frame`;
       console.log(`  ${r.name.padEnd(16)} ${fmtRate(r.median).padStart(18)}  x${(r.median / base).toFixed(1)} baseline  ` +
         `GCs during runs: ${r.gcs}  heap growth: ${alloc}  [min ${fmtRate(Math.min(...r.rates))}, max ${fmtRate(Math.max(...r.rates))}]`);
     }

@@ -246,15 +246,17 @@ export function parseArp(view: ArpPacket): ArpRepr | undefined {
 }
 
 /**
- * Write `repr` as a 28-byte Ethernet/IPv4 ARP packet at `off` (hardware
- * type Ethernet, as DragonFly's arpreq_alloc does); returns the bytes written.
+ * Write `repr` as a 28-byte Ethernet/IPv4 ARP packet at `off`; returns the
+ * bytes written. The hardware type defaults to Ethernet, as DragonFly's
+ * arpreq_alloc writes it; a reply built from a received IEEE 802 request
+ * may pass 6 (in_arpinput turns the packet around and keeps ar_hrd).
  * Throws RangeError if `buf` is too short (a caller bug).
  */
-export function emitArp(repr: ArpRepr, buf: Uint8Array, off = 0): number {
+export function emitArp(repr: ArpRepr, buf: Uint8Array, off = 0, hrd: number = ARPHRD_ETHER): number {
   if (off < 0 || off + ARP_ETHER_IPV4_LEN > buf.length) {
     throw new RangeError(`emitArp: needs ${ARP_ETHER_IPV4_LEN} bytes at offset ${off}, buffer has ${buf.length}`);
   }
-  buf[off] = 0; buf[off + 1] = ARPHRD_ETHER;
+  buf[off] = hrd >>> 8; buf[off + 1] = hrd;
   buf[off + 2] = ETHERTYPE_IP >>> 8; buf[off + 3] = ETHERTYPE_IP & 0xff;
   buf[off + 4] = 6; buf[off + 5] = 4;
   buf[off + 6] = repr.op >>> 8; buf[off + 7] = repr.op;
@@ -271,11 +273,11 @@ export function emitArp(repr: ArpRepr, buf: Uint8Array, off = 0): number {
  * hand 42 bytes to the link, and the NIC pads on the wire. Captures of
  * locally sent frames show 42 bytes too, and decoders accept them.
  */
-export function emitArpFrame(buf: Uint8Array, ethDst: Mac, ethSrc: Mac, repr: ArpRepr, off = 0): number {
+export function emitArpFrame(buf: Uint8Array, ethDst: Mac, ethSrc: Mac, repr: ArpRepr, off = 0, hrd: number = ARPHRD_ETHER): number {
   if (off < 0 || off + ARP_FRAME_LEN > buf.length) {
     throw new RangeError(`emitArpFrame: needs ${ARP_FRAME_LEN} bytes at offset ${off}, buffer has ${buf.length}`);
   }
   emitEthernet(buf, off, ethDst, ethSrc, ETHERTYPE_ARP);
-  emitArp(repr, buf, off + ETHER_HDR_LEN);
+  emitArp(repr, buf, off + ETHER_HDR_LEN, hrd);
   return ARP_FRAME_LEN;
 }

@@ -113,6 +113,12 @@ test('arpintr: hardware type IEEE 802 (6) is accepted like Ethernet', (t) => {
   t.is(new ArpPacket().reset(patched([1, ARPHRD_IEEE802])), ARP_OK);
 });
 
+test('emitArp: an explicit hardware type (a reply keeps the request\'s ar_hrd)', (t) => {
+  const b = new Uint8Array(42);
+  emitArpFrame(b, 0, 0, REQUEST_REPR, 0, ARPHRD_IEEE802);
+  t.is(toHex(b.subarray(14)), toHex(patched([1, ARPHRD_IEEE802])));
+});
+
 test('arpintr: a reply with Ethernet trailer padding is accepted', (t) => {
   const reply = patched([7, ARPOP_REPLY]);
   const f = frame(REQUEST_FRAME, reply, 18);
