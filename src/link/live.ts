@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { RealClock, type Clock } from '../util/clock.js';
 import { ArpemuError } from '../util/errors.js';
-import { parseMac, type Mac } from '../wire/addr.js';
+import { formatMac, parseMac, type Mac } from '../wire/addr.js';
 import { emptyLinkStats, type FrameHandler, type Link, type LinkStats } from './link.js';
 
 /** The part of `cap`'s API we use (cap 0.2.x). */
@@ -34,6 +34,9 @@ interface CapHandle {
 export interface CapModule {
   Cap: new () => CapHandle;
 }
+
+/** Cap objects whose open failed: never closed nor collected (see the constructor). */
+const abandonedHandles: CapHandle[] = [];
 
 const INSTALL_HINT = "install Debian's libpcap-dev and run npm install (cap is an optional dependency)";
 
@@ -105,11 +108,14 @@ export interface LiveLinkOptions {
   /** BPF filter (pcap-filter(7)); default 'arp'. Add IPv4 later with 'arp or ip'. */
   filter?: string;
   /**
-   * Only frames the interface received, not the host's own outgoing ones
-   * (adds `inbound` to the filter; needs libpcap >= 1.10 on Linux).
-   * Default false: the kernel's own ARP on a shared interface is seen too.
+   * Leave out frames whose Ethernet source is the interface's own MAC: what
+   * the host's kernel itself sends on a shared interface (adds `and not
+   * ether src MAC` to the filter). Default false: they are seen, and the
+   * ARP input drops them as "from my own address". libpcap's `inbound`
+   * would say it more directly, but combined with `arp` it matched nothing
+   * on a Linux veth in our tests.
    */
-  inboundOnly?: boolean;
+  ignoreOwnFrames?: boolean;
   /** Time stamps handed to the handler; default a RealClock. */
   clock?: Clock;
   /** libpcap's kernel buffer in bytes; default 4 MiB. */
@@ -172,8 +178,14 @@ class PcapLiveLink implements LiveLink {
     const snapLen = opts.snapLen ?? 65535;
     if (!Number.isInteger(bufferSize) || bufferSize < 65536) throw new RangeError('LiveLink: options.bufferSize must be an integer >= 65536');
     if (!Number.isInteger(snapLen) || snapLen < 60 || snapLen > 262144) throw new RangeError('LiveLink: options.snapLen must be an integer in 60..262144');
+    let mac: Mac | undefined;
+    try { mac = readInterfaceMac(device); } catch { mac = undefined; }
+    this.mac = mac;
     const base = opts.filter ?? 'arp';
-    this.filter = opts.inboundOnly ? `(${base}) and inbound` : base;
+    if (opts.ignoreOwnFrames && mac === undefined) {
+      throw new ArpemuError('ERR_LIVE_NO_DEVICE', `${device}: ignoreOwnFrames needs the interface's MAC, which sysfs does not give`);
+    }
+    this.filter = opts.ignoreOwnFrames ? `(${base}) and not ether src ${formatMac(mac!)}` : base;
     const mod = loadCap(opts.capFrom);
     this.cap = new mod.Cap();
     this.buffer = Buffer.alloc(snapLen);
@@ -181,6 +193,10 @@ class PcapLiveLink implements LiveLink {
     try {
       linkType = this.cap.open(device, this.filter, bufferSize, this.buffer);
     } catch (e) {
+      // cap 0.2.1 keeps the half-opened pcap handle and its destructor then
+      // stops a libuv poll handle that was never started, aborting the
+      // process; close() does the same. Keep the object alive instead.
+      abandonedHandles.push(this.cap);
       throw openError(device, (e as Error).message);
     }
     if (linkType !== 'ETHERNET') {
@@ -190,9 +206,6 @@ class PcapLiveLink implements LiveLink {
     this.device = device;
     this.name = device;
     this.clock = opts.clock ?? new RealClock();
-    let mac: Mac | undefined;
-    try { mac = readInterfaceMac(device); } catch { mac = undefined; }
-    this.mac = mac;
     this.cap.on('packet', (nbytes: number, truncated: boolean) => this.onPacket(nbytes, truncated));
   }
 

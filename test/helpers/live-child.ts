@@ -2,11 +2,11 @@
  * A LiveLink in a process of its own, driven over JSON lines, so a test can
  * open it inside a network namespace (`ip netns exec NS node live-child.js`).
  *
- * argv[2]: JSON { device, filter?, inboundOnly?, tap?: pcap path }
+ * argv[2]: JSON { device, filter?, ignoreOwnFrames?, tap?: pcap path }
  * stdout:  {"ev":"ready","mac":"aa:..","filter":".."}
  *          {"ev":"rx","hex":"..","t":1.23}
  *          {"ev":"sent","stats":{..}}           (after each send)
- *          {"ev":"closed","stats":{..}}
+ *          {"ev":"closed","stats":{..},"afterClose":"ERR_LINK_CLOSED"}
  *          {"ev":"error","code":"ERR_..","message":".."}   (then exit 1)
  * stdin:   {"op":"send","hex":".."} | {"op":"close"}
  */
@@ -18,7 +18,7 @@ import type { Clock } from '../../src/util/clock.js';
 import { PcapWriter } from '../../src/wire/pcap.js';
 import { formatMac } from '../../src/wire/addr.js';
 
-interface Config { device: string; filter?: string; inboundOnly?: boolean; tap?: string }
+interface Config { device: string; filter?: string; ignoreOwnFrames?: boolean; tap?: string }
 
 function out(msg: object): void {
   process.stdout.write(`${JSON.stringify(msg)}\n`);
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   try {
     // Wall-clock stamps so the tap's pcap has real dates for tshark.
     const clock: Clock = { now: () => Date.now() / 1000, uptime: () => Math.floor(Date.now() / 1000) };
-    const live = openLiveLink({ device: cfg.device, filter: cfg.filter, inboundOnly: cfg.inboundOnly, clock });
+    const live = openLiveLink({ device: cfg.device, filter: cfg.filter, ignoreOwnFrames: cfg.ignoreOwnFrames, clock });
     link = live;
     if (cfg.tap !== undefined) {
       const writer = PcapWriter.open(cfg.tap);
@@ -56,7 +56,10 @@ async function main(): Promise<void> {
     } else if (cmd.op === 'close') {
       await link.close();
       await finish();
-      out({ ev: 'closed', stats: link.stats() });
+      // A send after close must be refused by the link (cap would crash).
+      let afterClose = 'accepted';
+      try { link.send(new Uint8Array(60)); } catch (e) { afterClose = (e as { code?: string }).code ?? String(e); }
+      out({ ev: 'closed', stats: link.stats(), afterClose });
       rl.close();
       break;
     }
