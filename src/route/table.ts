@@ -468,6 +468,11 @@ export class RouteTable<T extends RtTypes = RtTypes> {
     return out;
   }
 
+  /** Send a prepared route message (e.g. in_addralias_rtmsg) when reporting is on. */
+  emitMessage(msg: RtMsg): void {
+    if (this.reporting && this.hooks.report !== undefined) this.hooks.report(msg);
+  }
+
   private report(type: RtMsgType, rt: RtEntry<T>): void {
     if (!this.reporting || this.hooks.report === undefined) return;
     this.hooks.report({

@@ -1,0 +1,3 @@
+export * from './rtentry.js';
+export * from './table.js';
+export { PrefixTrie } from './trie.js';
