@@ -6,8 +6,9 @@
 
 /**
  * Called for every received frame. `frame` is only valid during the call
- * (the link may reuse its buffer); copy it to keep it. `time` is the link's
- * clock in seconds (virtual for segment and pcap, monotonic for live).
+ * (the link may reuse its buffer); copy it to keep it. It is read-only: the
+ * segment hands one copy to every receiver of a frame. `time` is the link's
+ * clock in seconds (virtual for segment and pcap, the live link's Clock).
  */
 export type FrameHandler = (frame: Uint8Array, time: number) => void;
 

@@ -89,7 +89,8 @@ export class Segment {
   private readonly portList: PortImpl[] = [];
   /** Unicast index: MAC -> ports with that MAC (in attach order). */
   private readonly byMac = new Map<Mac, PortImpl[]>();
-  private promiscCount = 0;
+  /** Promiscuous ports in attach order. */
+  private promiscList: PortImpl[] = [];
   private attachSeq = 0;
   // FIFO of frames in flight: an array with a moving head, compacted when drained.
   private queue: InFlight[] = [];
@@ -122,7 +123,7 @@ export class Segment {
     const port = new PortImpl(this, name, mac, opts.promiscuous === true, ++this.attachSeq);
     this.portList.push(port);
     this.index(port);
-    if (port.promiscuous) this.promiscCount++;
+    if (port.promiscuous) this.setPromiscuous(port, true);
     return port;
   }
 
@@ -180,7 +181,7 @@ export class Segment {
     if (i < 0) return;
     this.portList.splice(i, 1);
     this.unindex(port);
-    if (port.promiscuous) this.promiscCount--;
+    if (port.promiscuous) this.setPromiscuous(port, false);
   }
 
   /** @internal */
@@ -190,8 +191,13 @@ export class Segment {
   }
 
   /** @internal */
-  setPromiscuous(on: boolean): void {
-    this.promiscCount += on ? 1 : -1;
+  setPromiscuous(port: PortImpl, on: boolean): void {
+    const rest = this.promiscList.filter((p) => p !== port);
+    if (on) {
+      rest.push(port);
+      rest.sort((a, b) => a.seq - b.seq);
+    }
+    this.promiscList = rest;
   }
 
   // ---- delivery ----
@@ -249,11 +255,9 @@ export class Segment {
       } else {
         this.totals.unknownUnicast++;
       }
-      if (this.promiscCount > 0) {
-        // Promiscuous ports that did not already get it as owners.
-        for (const p of this.portList) {
-          if (p.promiscuous && p !== from && p.mac !== dst && p.receive(frame, time)) delivered++;
-        }
+      // Promiscuous ports that did not already get it as owners.
+      for (const p of this.promiscList) {
+        if (p !== from && p.mac !== dst && p.receive(frame, time)) delivered++;
       }
     }
     if (delivered === 0) this.totals.undelivered++;
@@ -312,7 +316,7 @@ class PortImpl implements SegmentPort {
   set promiscuous(on: boolean) {
     if (on === this.promisc) return;
     this.promisc = on;
-    if (!this.isClosed) this.segment.setPromiscuous(on);
+    if (!this.isClosed) this.segment.setPromiscuous(this, on);
   }
 
   get closed(): boolean { return this.isClosed; }
