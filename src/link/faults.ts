@@ -14,7 +14,8 @@
  *                 next frame in the same direction, or after `reorderMaxHold`
  *                 seconds if no frame follows (a link does not keep a frame
  *                 forever).
- * Steps 1-3 always take one random draw each per frame, step 4 one per copy
+ * Steps 1-3 take one random draw each per frame (none while all three are
+ * zero), step 4 one per copy
  * when jitter > 0, step 5 one per copy when reorder > 0 and nothing is held,
  * so changing one probability does not reshuffle the loss, corruption and
  * duplication decisions. rx and tx have separate streams derived from the
@@ -163,10 +164,12 @@ class Pipe {
     const r = this.rates;
     const rng = this.rng;
     this.counters.frames++;
-    // Fixed draws per frame (see the file comment).
-    const lose = rng.chance(r.loss);
-    const corrupt = rng.chance(r.corrupt);
-    const dup = rng.chance(r.duplicate);
+    // Fixed draws per frame (see the file comment); none while all three
+    // rates are zero, which keeps a configured-but-idle injector cheap.
+    const any = r.loss > 0 || r.corrupt > 0 || r.duplicate > 0;
+    const lose = any && rng.chance(r.loss);
+    const corrupt = any && rng.chance(r.corrupt);
+    const dup = any && rng.chance(r.duplicate);
     if (lose) {
       this.counters.lost++;
       return;
