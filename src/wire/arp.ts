@@ -104,8 +104,9 @@ const enum K {
  * (any hardware/protocol), while `sha`/`spa`/`tha`/`tpa` read the
  * Ethernet/IPv4 layout (hln 6, pln 4: offsets 8, 14, 18, 24), which is what
  * a view that passed its check holds. Fixed offsets keep the getters small
- * enough to be inlined into hot loops; a MAC or an IPv4 address above 2^30
- * returned from a call that is not inlined costs a heap number.
+ * enough to be inlined into hot loops: a MAC (or an IPv4 address from
+ * 128.0.0.0 up) is not a small integer, so a getter call V8 does not inline
+ * returns it as a freshly allocated heap number.
  */
 export class ArpPacket {
   buf: Uint8Array = EMPTY;
