@@ -24,6 +24,7 @@ import {
   rtFlagNames,
 } from './rtentry.js';
 import { PrefixTrie } from './trie.js';
+import { HostIndex } from './hostindex.js';
 
 // --- route request and message types (BSD RTM_* values) ---
 export const RTM_ADD = 0x1;
@@ -130,8 +131,8 @@ export class RouteTable<T extends RtTypes = RtTypes> {
   readonly hooks: RouteHooks<T>;
   /** Emit route messages (only CPU0 does, as in DragonFly). */
   reporting: boolean;
-  private readonly hosts = new Map<number, RtEntry<T>>();
-  private readonly proxies = new Map<number, RtEntry<T>>();
+  private readonly hosts = new HostIndex<RtEntry<T>>();
+  private readonly proxies = new HostIndex<RtEntry<T>>();
   private readonly nets = new PrefixTrie<RtNetEntry<T>>();
   /** Host routes with RTF_WASCLONED: when 0, cloning-related walks are skipped. */
   private cloned = 0;
@@ -154,20 +155,20 @@ export class RouteTable<T extends RtTypes = RtTypes> {
    */
   lookup(dst: Ipv4): RtEntry<T> | null {
     const h = this.hosts.get(dst | 0);
-    if (h !== undefined) return h;
+    if (h !== null) return h;
     return this.nets.lookup(dst);
   }
 
   /** The host route for exactly `dst`, or null (no prefix fallback). */
   lookupHost(dst: Ipv4): RtEntry<T> | null {
-    return this.hosts.get(dst | 0) ?? null;
+    return this.hosts.get(dst | 0);
   }
 
   /** The route stored for exactly dst/mask (mask omitted: host), or null. */
   lookupExact(dst: Ipv4, mask?: Ipv4, opts: { proxy?: boolean } = {}): RtEntry<T> | null {
     const plen = mask === undefined ? 32 : maskPrefixLen(mask);
     if (plen < 0) return null;
-    if (plen === 32) return (opts.proxy === true ? this.proxies : this.hosts).get(dst | 0) ?? null;
+    if (plen === 32) return (opts.proxy === true ? this.proxies : this.hosts).get(dst | 0);
     return this.nets.get(dst & prefixMask(plen), plen);
   }
 
@@ -191,6 +192,7 @@ export class RouteTable<T extends RtTypes = RtTypes> {
       try {
         c = this.resolve(rt, dst);
       } catch {
+        // Cloning failed: the seed hands back the cloning route itself.
         if (report) this.reportMiss(dst);
         if (opts.ref === true) rt.refcnt++;
         return rt;
@@ -332,7 +334,14 @@ export class RouteTable<T extends RtTypes = RtTypes> {
     rt.gwLo = parent.gwLo;
     rt.gwHi = parent.gwHi;
     this.insert(rt);
-    this.hooks.rtRequest?.(RTM_RESOLVE, rt);
+    try {
+      this.hooks.rtRequest?.(RTM_RESOLVE, rt);
+    } catch (e) {
+      // The family could not set the entry up (the seed's llinfo malloc failure): no clone.
+      this.remove(rt);
+      rt.flags &= ~RTF_UP;
+      throw e;
+    }
     return rt;
   }
 
@@ -344,20 +353,21 @@ export class RouteTable<T extends RtTypes = RtTypes> {
 
   // ---------------------------------------------------------------- walks
 
-  /** Every route: network routes in prefix order, then host routes, then proxy entries (insertion order). */
+  /** Every route: network routes in prefix order, then host routes, then proxy entries (index order: unsorted). Do not add or delete while visiting. */
   forEach(fn: (rt: RtEntry<T>) => void): void {
     this.nets.forEach((r) => fn(r));
-    for (const h of this.hosts.values()) fn(h);
-    for (const p of this.proxies.values()) fn(p);
+    this.hosts.forEach(fn);
+    this.proxies.forEach(fn);
   }
 
-  /** Host and proxy routes inside prefix dst/plen (a full scan of the host index). */
+  /** Host and proxy routes inside prefix dst/plen, sorted (a full scan of the host index). */
   hostsWithin(dst: Ipv4, plen: number): RtEntry<T>[] {
     const m = prefixMask(plen), k = dst & m;
     const out: RtEntry<T>[] = [];
-    for (const h of this.hosts.values()) if ((h.key & m) === k) out.push(h);
-    for (const h of this.proxies.values()) if ((h.key & m) === k) out.push(h);
-    return out;
+    const pick = (h: RtEntry<T>): void => { if ((h.key & m) === k) out.push(h); };
+    this.hosts.forEach(pick);
+    this.proxies.forEach(pick);
+    return out.sort(compareRoutes);
   }
 
   /** Network routes inside dst/plen, including one at exactly dst/plen. */
@@ -449,8 +459,7 @@ export class RouteTable<T extends RtTypes = RtTypes> {
       return;
     }
     const map = (rt.flags & RTF_PROXY) !== 0 ? this.proxies : this.hosts;
-    if (map.has(rt.key)) throw errno('EEXIST', `route ${formatIpv4(rt.dst)}/32 already exists`);
-    map.set(rt.key, rt);
+    if (!map.set(rt.key, rt)) throw errno('EEXIST', `route ${formatIpv4(rt.dst)}/32 already exists`);
     if ((rt.flags & RTF_WASCLONED) !== 0 && map === this.hosts) this.cloned++;
   }
 
@@ -464,8 +473,8 @@ export class RouteTable<T extends RtTypes = RtTypes> {
   private clonedWithin(dst: Ipv4, plen: number): RtEntry<T>[] {
     const m = prefixMask(plen), k = dst & m;
     const out: RtEntry<T>[] = [];
-    for (const h of this.hosts.values()) if ((h.flags & RTF_WASCLONED) !== 0 && (h.key & m) === k) out.push(h);
-    return out;
+    this.hosts.forEach((h) => { if ((h.flags & RTF_WASCLONED) !== 0 && (h.key & m) === k) out.push(h); });
+    return out.sort(compareRoutes);
   }
 
   /** Send a prepared route message (e.g. in_addralias_rtmsg) when reporting is on. */

@@ -1,78 +1,91 @@
 /**
- * Binary trie over IPv4 prefixes of length 0..31 (the network routes of a
- * table; /32 routes live in a hash index beside it). Node n at depth d stands
- * for a d-bit prefix; children and the route slot are kept in flat arrays
- * so a lookup walks at most 31 nodes and allocates nothing.
+ * Network routes (prefix length 0..31) of a table.
+ *
+ * Two structures, one truth:
+ *  - a binary trie (node n at depth d is a d-bit prefix) holds the routes:
+ *    exact get/insert/remove, ordered walks, "longest shorter than" queries;
+ *  - a 16-8-8 multibit stride table with leaf pushing answers lookups in at
+ *    most three array reads: level 1 has one slot per /16, and a /16 (or a
+ *    /24) holding longer prefixes points to a 256-slot chunk of the next
+ *    level. Each slot holds the id of the longest prefix covering its block
+ *    at that depth, or a chunk pointer (negative). It is derived from the
+ *    trie: every change re-derives the slots of the changed prefix's range.
+ *
+ * Lookup allocates nothing. Memory: 256 KiB for level 1, 1 KiB a chunk.
  */
+const L1_SIZE = 1 << 16;
+
 export class PrefixTrie<R> {
+  // ---- binary trie ----
   private left: Int32Array;
   private right: Int32Array;
-  /** Route stored at each node (null when the node is only a branch). */
-  private slot: (R | null)[];
+  /** Route id stored at each node (0: none). */
+  private rid: Int32Array;
   private used = 1; // node 0 is the root (prefix length 0), never a child
-  private free: number[] = [];
+  private freeNodes: number[] = [];
+  /** Routes by id; id 0 is "no route". */
+  private routes: (R | null)[] = [null];
+  private freeIds: number[] = [];
   private n = 0;
-  /** Scratch path for remove(): node index at each depth. */
   private readonly path = new Int32Array(33);
+
+  // ---- stride table: >0 route id, 0 none, <0 -(chunk + 1) ----
+  private readonly l1 = new Int32Array(L1_SIZE);
+  private l2 = new Int32Array(256 * 16);
+  private l2Used = 0;
+  private l2Free: number[] = [];
+  private l3 = new Int32Array(256 * 16);
+  private l3Used = 0;
+  private l3Free: number[] = [];
 
   constructor(initialNodes = 256) {
     this.left = new Int32Array(initialNodes);
     this.right = new Int32Array(initialNodes);
-    this.slot = new Array<R | null>(initialNodes).fill(null);
+    this.rid = new Int32Array(initialNodes);
   }
 
   /** Number of stored prefixes. */
   get size(): number { return this.n; }
 
-  /** Longest stored prefix covering `ip`, or null. */
+  /** Longest stored prefix covering `ip`, or null: at most three array reads. */
   lookup(ip: number): R | null {
-    const L = this.left, Rt = this.right, S = this.slot;
-    let best = S[0]!;
-    let node = 0;
-    for (let bit = 31; bit > 0; bit--) {
-      node = ((ip >>> bit) & 1) === 0 ? L[node]! : Rt[node]!;
-      if (node === 0) break;
-      const r = S[node]!;
-      if (r !== null) best = r;
+    let v = this.l1[ip >>> 16]!;
+    if (v < 0) {
+      v = this.l2[((-v - 1) << 8) | ((ip >>> 8) & 255)]!;
+      if (v < 0) v = this.l3[((-v - 1) << 8) | (ip & 255)]!;
     }
-    return best;
+    return this.routes[v]!;
   }
 
-  /** Longest stored prefix covering `ip` with length below `maxLen`, or null. */
+  /** Longest stored prefix covering `ip` with length below `maxLen` (trie walk), or null. */
   lookupShorter(ip: number, maxLen: number): R | null {
-    const L = this.left, Rt = this.right, S = this.slot;
-    let best = maxLen > 0 ? S[0]! : null;
-    let node = 0;
-    for (let depth = 1; depth < maxLen; depth++) {
-      node = ((ip >>> (32 - depth)) & 1) === 0 ? L[node]! : Rt[node]!;
-      if (node === 0) break;
-      const r = S[node]!;
-      if (r !== null) best = r;
-    }
-    return best;
+    return maxLen <= 0 ? null : this.routes[this.bestId(ip, maxLen - 1)]!;
   }
 
   /** The route stored for exactly `prefix/len`, or null. */
   get(prefix: number, len: number): R | null {
     const node = this.find(prefix, len);
-    return node < 0 ? null : this.slot[node]!;
+    return node < 0 ? null : this.routes[this.rid[node]!]!;
   }
 
-  /** Store `r` at `prefix/len`; false (nothing changed) when one is already there. */
+  /** Store `r` at `prefix/len` (len 0..31); false (nothing changed) when one is there. */
   insert(prefix: number, len: number, r: R): boolean {
     let node = 0;
     for (let depth = 1; depth <= len; depth++) {
       const right = ((prefix >>> (32 - depth)) & 1) === 1;
       let next = right ? this.right[node]! : this.left[node]!;
       if (next === 0) {
-        next = this.alloc();
+        next = this.allocNode();
         if (right) this.right[node] = next; else this.left[node] = next;
       }
       node = next;
     }
-    if (this.slot[node] !== null) return false;
-    this.slot[node] = r;
+    if (this.rid[node] !== 0) return false;
+    const id = this.freeIds.pop() ?? this.routes.length;
+    if (id === this.routes.length) this.routes.push(r); else this.routes[id] = r;
+    this.rid[node] = id;
     this.n++;
+    this.strideUpdate(prefix, len, true);
     return true;
   }
 
@@ -86,59 +99,59 @@ export class PrefixTrie<R> {
       if (node === 0) return null;
       path[depth] = node;
     }
-    const r = this.slot[node]!;
-    if (r === null) return null;
-    this.slot[node] = null;
+    const id = this.rid[node]!;
+    if (id === 0) return null;
+    const r = this.routes[id]!;
+    this.rid[node] = 0;
+    this.routes[id] = null;
+    this.freeIds.push(id);
     this.n--;
     for (let depth = len; depth > 0; depth--) {
       const nd = path[depth]!;
-      if (this.slot[nd] !== null || this.left[nd] !== 0 || this.right[nd] !== 0) break;
+      if (this.rid[nd] !== 0 || this.left[nd] !== 0 || this.right[nd] !== 0) break;
       const parent = path[depth - 1]!;
       if (this.left[parent] === nd) this.left[parent] = 0; else this.right[parent] = 0;
-      this.free.push(nd);
+      this.freeNodes.push(nd);
     }
+    this.strideUpdate(prefix, len, false);
     return r;
   }
 
   /** Every stored route in (prefix, length) order: a prefix before its more specific ones. */
   forEach(fn: (r: R, prefix: number, len: number) => void): void {
-    const walk = (node: number, prefix: number, depth: number): void => {
-      const r = this.slot[node]!;
-      if (r !== null) fn(r, prefix >>> 0, depth);
-      if (depth >= 31) return;
-      const l = this.left[node]!, rt = this.right[node]!;
-      if (l !== 0) walk(l, prefix, depth + 1);
-      if (rt !== 0) walk(rt, prefix | (1 << (31 - depth)), depth + 1);
-    };
-    walk(0, 0, 0);
+    this.walk(0, 0, 0, fn);
   }
 
-  /** Every stored route inside `prefix/len` (including one at exactly prefix/len). */
+  /** Every stored route inside `prefix/len` (including one at exactly prefix/len), in order. */
   forEachWithin(prefix: number, len: number, fn: (r: R) => void): void {
     const node = this.find(prefix, len);
-    if (node < 0) return;
-    const walk = (nd: number, depth: number): void => {
-      const r = this.slot[nd]!;
-      if (r !== null) fn(r);
-      if (depth >= 31) return;
-      const l = this.left[nd]!, rt = this.right[nd]!;
-      if (l !== 0) walk(l, depth + 1);
-      if (rt !== 0) walk(rt, depth + 1);
-    };
-    walk(node, len);
+    if (node >= 0) this.walk(node, prefix, len, fn);
   }
 
   clear(): void {
-    this.left.fill(0);
-    this.right.fill(0);
-    this.slot.fill(null);
-    this.used = 1;
-    this.free = [];
-    this.n = 0;
+    this.left.fill(0); this.right.fill(0); this.rid.fill(0);
+    this.used = 1; this.freeNodes = [];
+    this.routes = [null]; this.freeIds = []; this.n = 0;
+    this.l1.fill(0);
+    this.l2 = new Int32Array(256 * 16); this.l2Used = 0; this.l2Free = [];
+    this.l3 = new Int32Array(256 * 16); this.l3Used = 0; this.l3Free = [];
   }
 
-  /** Approximate bytes held by the node arrays (for the bench report). */
-  nodeBytes(): number { return this.left.length * (4 + 4 + 8); }
+  /** Bytes held by the typed arrays (for the bench report). */
+  arrayBytes(): number {
+    return this.left.byteLength * 3 + this.l1.byteLength + this.l2.byteLength + this.l3.byteLength;
+  }
+
+  // ------------------------------------------------------------ trie helpers
+
+  private walk(node: number, prefix: number, depth: number, fn: (r: R, prefix: number, len: number) => void): void {
+    const id = this.rid[node]!;
+    if (id !== 0) fn(this.routes[id]!, prefix >>> 0, depth);
+    if (depth >= 31) return;
+    const l = this.left[node]!, rt = this.right[node]!;
+    if (l !== 0) this.walk(l, prefix, depth + 1, fn);
+    if (rt !== 0) this.walk(rt, (prefix | (1 << (31 - depth))) >>> 0, depth + 1, fn);
+  }
 
   private find(prefix: number, len: number): number {
     let node = 0;
@@ -149,15 +162,141 @@ export class PrefixTrie<R> {
     return node;
   }
 
-  private alloc(): number {
-    const f = this.free.pop();
+  /** Id of the longest route covering `ip` with length <= maxDepth (0: none). */
+  private bestId(ip: number, maxDepth: number): number {
+    const L = this.left, Rt = this.right, Id = this.rid;
+    let best = Id[0]!;
+    let node = 0;
+    for (let depth = 1; depth <= maxDepth; depth++) {
+      node = ((ip >>> (32 - depth)) & 1) === 0 ? L[node]! : Rt[node]!;
+      if (node === 0) break;
+      const id = Id[node]!;
+      if (id !== 0) best = id;
+    }
+    return best;
+  }
+
+  /** Does the block `prefix/depth` contain any route longer than depth? */
+  private hasDeeper(prefix: number, depth: number): boolean {
+    const node = this.find(prefix, depth);
+    return node >= 0 && (this.left[node] !== 0 || this.right[node] !== 0);
+  }
+
+  private allocNode(): number {
+    const f = this.freeNodes.pop();
     if (f !== undefined) return f;
     if (this.used === this.left.length) {
       const cap = this.left.length * 2;
-      const l = new Int32Array(cap); l.set(this.left); this.left = l;
-      const r = new Int32Array(cap); r.set(this.right); this.right = r;
-      for (let i = this.slot.length; i < cap; i++) this.slot.push(null);
+      const grow = (a: Int32Array): Int32Array => { const b = new Int32Array(cap); b.set(a); return b; };
+      this.left = grow(this.left); this.right = grow(this.right); this.rid = grow(this.rid);
     }
     return this.used++;
+  }
+
+  // ------------------------------------------------------------ stride table
+
+  /** Re-derive the stride slots covered by prefix/len after it was inserted or removed. */
+  private strideUpdate(prefix: number, len: number, inserted: boolean): void {
+    prefix >>>= 0;
+    const s = prefix >>> 16;
+    if (len <= 16) {
+      this.refreshL1(s, 1 << (16 - len));
+      return;
+    }
+    if (inserted) {
+      const c2 = this.ensureL2(s);
+      if (len <= 24) {
+        this.refreshL2(c2, s, (prefix >>> 8) & 255, 1 << (24 - len));
+      } else {
+        const e2 = (prefix >>> 8) & 255;
+        const c3 = this.ensureL3(c2, e2);
+        this.refreshL3(c3, (prefix & 0xffff_ff00) >>> 0, prefix & 255, 1 << (32 - len));
+      }
+      return;
+    }
+    // removed: collapse chunks that no longer hold longer prefixes, else refresh the range
+    const v1 = this.l1[s]!;
+    if (v1 >= 0) return; // cannot happen: the prefix had a chunk
+    const c2 = -v1 - 1;
+    if (len > 24) {
+      const e2 = (prefix >>> 8) & 255;
+      const v2 = this.l2[(c2 << 8) | e2]!;
+      const base24 = (prefix & 0xffff_ff00) >>> 0;
+      if (v2 < 0) {
+        const c3 = -v2 - 1;
+        if (!this.hasDeeper(base24, 24)) {
+          this.l3Free.push(c3);
+          this.l2[(c2 << 8) | e2] = this.bestId(base24, 24);
+        } else {
+          this.refreshL3(c3, base24, prefix & 255, 1 << (32 - len));
+        }
+      }
+    }
+    if (!this.hasDeeper((s << 16) >>> 0, 16)) {
+      this.freeL2(c2);
+      this.l1[s] = this.bestId((s << 16) >>> 0, 16);
+    } else if (len <= 24) {
+      this.refreshL2(c2, s, (prefix >>> 8) & 255, 1 << (24 - len));
+    }
+  }
+
+  private refreshL1(start: number, count: number): void {
+    for (let s = start; s < start + count; s++) {
+      const v = this.l1[s]!;
+      if (v < 0) this.refreshL2(-v - 1, s, 0, 256);
+      else this.l1[s] = this.bestId((s << 16) >>> 0, 16);
+    }
+  }
+
+  private refreshL2(c2: number, s: number, start: number, count: number): void {
+    const base = c2 << 8;
+    for (let e = start; e < start + count; e++) {
+      const v = this.l2[base | e]!;
+      const block = ((s << 16) | (e << 8)) >>> 0;
+      if (v < 0) this.refreshL3(-v - 1, block, 0, 256);
+      else this.l2[base | e] = this.bestId(block, 24);
+    }
+  }
+
+  private refreshL3(c3: number, base24: number, start: number, count: number): void {
+    const base = c3 << 8;
+    for (let e = start; e < start + count; e++) this.l3[base | e] = this.bestId((base24 | e) >>> 0, 31);
+  }
+
+  /** The level-2 chunk of /16 slot s, created (filled with the slot's pushed value) if needed. */
+  private ensureL2(s: number): number {
+    const v = this.l1[s]!;
+    if (v < 0) return -v - 1;
+    let c = this.l2Free.pop();
+    if (c === undefined) {
+      c = this.l2Used++;
+      if ((c + 1) * 256 > this.l2.length) { const b = new Int32Array(this.l2.length * 2); b.set(this.l2); this.l2 = b; }
+    }
+    this.l2.fill(v, c << 8, (c + 1) << 8);
+    this.l1[s] = -(c + 1);
+    return c;
+  }
+
+  private ensureL3(c2: number, e2: number): number {
+    const idx = (c2 << 8) | e2;
+    const v = this.l2[idx]!;
+    if (v < 0) return -v - 1;
+    let c = this.l3Free.pop();
+    if (c === undefined) {
+      c = this.l3Used++;
+      if ((c + 1) * 256 > this.l3.length) { const b = new Int32Array(this.l3.length * 2); b.set(this.l3); this.l3 = b; }
+    }
+    this.l3.fill(v, c << 8, (c + 1) << 8);
+    this.l2[idx] = -(c + 1);
+    return c;
+  }
+
+  private freeL2(c2: number): void {
+    const base = c2 << 8;
+    for (let e = 0; e < 256; e++) {
+      const v = this.l2[base | e]!;
+      if (v < 0) this.l3Free.push(-v - 1);
+    }
+    this.l2Free.push(c2);
   }
 }
