@@ -19,9 +19,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CaptureReader, PcapWriter, encodePcap, openCapture, readCaptureFile, type PcapWriteRecord,
-} from '../src/wire/pcap.js';
+import { openCapture, readCaptureFile } from '../src/link/pcapio.js';
+import { CaptureReader, PcapWriter, encodePcap, type PcapWriteRecord } from '../src/wire/pcap.js';
 
 const RECORDS = Number(process.argv[2] ?? 2_000_000);
 const REPS = 7;

@@ -28,8 +28,9 @@ import { readFileSync } from 'node:fs';
 import type { Clock } from '../util/clock.js';
 import { ArpemuError } from '../util/errors.js';
 import type { TimerHandle, TimerQueue } from '../util/timers.js';
-import { CaptureReader, PcapWriter, type CaptureRecord, type CaptureSummary, type PcapWriterOptions } from '../wire/pcap.js';
+import { CaptureReader, type CaptureRecord, type CaptureSummary, type PcapWriter, type PcapWriterOptions } from '../wire/pcap.js';
 import { emptyLinkStats, type FrameHandler, type Link, type LinkStats } from './link.js';
+import { openPcapWriter } from './pcapio.js';
 
 export interface PcapFileLinkOptions {
   /** The interface name this link stands for (e.g. vemu0). */
@@ -127,7 +128,7 @@ class FileLink implements PcapFileLink {
       this.reader = r;
     }
     if (typeof opts.output === 'string') {
-      this.writer = PcapWriter.open(opts.output, opts.writerOptions);
+      this.writer = openPcapWriter(opts.output, opts.writerOptions);
       this.ownsWriter = true;
     } else {
       this.writer = opts.output;

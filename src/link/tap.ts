@@ -1,7 +1,8 @@
 /**
  * A pcap tap: wraps any Link and records every frame that crosses it, in
- * both directions, into a writer (a PcapWriter from src/wire/pcap.ts, or
- * anything with the same `write(frame, time)`), like smoltcp's PcapWriter
+ * both directions, into a writer (a PcapWriter from src/wire/pcap.ts, e.g.
+ * openPcapWriter(path) from ./pcapio.ts, or anything with the same
+ * `write(frame, time)`), like smoltcp's PcapWriter
  * device wrapper. Received frames are stamped with the time the link gave
  * them; sent frames with `clock.now()` at send.
  *

@@ -7,10 +7,9 @@
  *   r.error (ArpemuError | undefined), r.truncated, r.format, r.linkType
  *
  *   readCapture(bytes): CaptureFile           // whole buffer; never throws
- *   readCaptureFile(path): CaptureFile        // sync; throws ArpemuError
  *   iterateCapture(bytes): Generator<CaptureRecord, CaptureSummary>   // throws
- *   openCapture(path | AsyncIterable<Uint8Array>): CaptureStream
- *     for await (const rec of stream) ...     // streams a file (fs ReadStream); rejects
+ *   new CaptureStream(AsyncIterable<Uint8Array>, name?)
+ *     for await (const rec of stream) ...     // streams any async chunk source; rejects
  *     for await (const batch of stream.batches()) ...   // a chunk's records at a time
  *
  *   A CaptureRecord carries `time` (float seconds), exact `sec`/`nsec`,
@@ -26,16 +25,15 @@
  *
  * Writing (classic pcap, LINKTYPE_ETHERNET, snaplen 262144, microseconds
  * unless `nanosecond: true`):
- *   const w = PcapWriter.open(path, opts) | new PcapWriter(fd | stream | fn, opts);
+ *   const w = new PcapWriter(fn | stream | syncSink, opts);
  *   w.write(frame, time[, origLen]); w.writeRecord({ data, time, sec?, nsec? });
  *   await w.close();                           // flushes
  *   encodePcap(records, opts): Uint8Array      // pure, for tests
  *
- * The file-level helpers (readCaptureFile, openCapture, PcapWriter.open and
- * fd sinks) do I/O; everything else here is pure.
+ * Pure: no file system, no clock. Files (readCaptureFile, openCapture on a
+ * path, openPcapWriter, fdSink) are in src/link/pcapio.ts.
  */
 
-import { closeSync, createReadStream, openSync, readFileSync, writeSync } from 'node:fs';
 import { ArpemuError } from '../util/errors.js';
 import {
   BT_EPB, BT_IDB, BT_PB, BT_SHB, BT_SPB, PCAPNG_MAX_BLOCK, PcapngSection,
@@ -478,26 +476,14 @@ export function* iterateCapture(bytes: Uint8Array): Generator<CaptureRecord, Cap
   return r.summary();
 }
 
-/** Read a capture file synchronously (whole file in memory). Throws ArpemuError or fs errors. */
-export function readCaptureFile(path: string): CaptureFile {
-  const f = readCapture(readFileSync(path));
-  if (f.error !== undefined) {
-    throw new ArpemuError(f.error.code, `${path}: ${f.error.message}`);
-  }
-  return f;
-}
-
-/** The name the brief asked for; same as readCaptureFile (pcapng too). */
-export const readPcapFile = readCaptureFile;
-
 /**
- * Records streamed from an async source of chunks (an fs ReadStream, a
- * socket) without holding the whole capture: `for await (const rec of
+ * Records streamed from an async source of chunks (a file stream from
+ * openCapture in src/link/pcapio.ts, a socket) without holding the whole capture: `for await (const rec of
  * stream)`, or `batches()` for a chunk's records at a time (about twice as
  * fast: one await per chunk instead of one per record). A bad file rejects
  * with its ArpemuError; when done, the iterator's return value (and
  * `reader`) tell whether the file was truncated. Leaving the loop early
- * closes the source.
+ * closes the source. `name` prefixes error messages (e.g. "file.pcap: ").
  */
 export class CaptureStream implements AsyncIterator<CaptureRecord, CaptureSummary> {
   readonly reader = new CaptureReader();
@@ -570,20 +556,6 @@ export class CaptureStream implements AsyncIterator<CaptureRecord, CaptureSummar
   }
 }
 
-/**
- * Stream the records of a capture file (or of any async source of chunks).
- * See CaptureStream; `highWaterMark` is the read size (256 KiB).
- */
-export function openCapture(
-  source: string | AsyncIterable<Uint8Array>,
-  opts: { highWaterMark?: number } = {},
-): CaptureStream {
-  if (typeof source === 'string') {
-    return new CaptureStream(createReadStream(source, { highWaterMark: opts.highWaterMark ?? 256 * 1024 }), `${source}: `);
-  }
-  return new CaptureStream(source);
-}
-
 // --- writing ------------------------------------------------------------------
 
 export interface PcapWriterOptions {
@@ -606,11 +578,40 @@ export interface PcapWriteRecord {
   origLen?: number;
 }
 
-/** Where a PcapWriter's bytes go: a file descriptor, a stream, or a function. */
-export type PcapSink =
-  | number
-  | { write(chunk: Uint8Array): unknown; end(cb?: () => void): unknown }
-  | ((chunk: Uint8Array) => void);
+/** A sink that takes each flushed block as its own copy (it may keep it). */
+export type PcapChunkSink = (chunk: Uint8Array) => void;
+
+/** A stream sink: each flushed block is a copy; close() ends the stream and waits for it. */
+export interface PcapStreamSink {
+  write(chunk: Uint8Array): unknown;
+  end(cb?: () => void): unknown;
+}
+
+/**
+ * A sink that consumes bytes before returning (a blocking file write): it
+ * gets a view of the writer's own buffer, valid only during the call, so
+ * nothing is copied. close() calls closeSync. fdSink in src/link/pcapio.ts
+ * makes one over a file descriptor.
+ */
+export interface PcapSyncSink {
+  writeSync(bytes: Uint8Array): void;
+  closeSync?(): void;
+}
+
+/** Where a PcapWriter's bytes go. */
+export type PcapSink = PcapChunkSink | PcapStreamSink | PcapSyncSink;
+
+function isSink(s: unknown): s is PcapSink {
+  if (typeof s === 'function') return true;
+  if (typeof s !== 'object' || s === null) return false;
+  const o = s as { write?: unknown; end?: unknown; writeSync?: unknown };
+  return typeof o.writeSync === 'function' || (typeof o.write === 'function' && typeof o.end === 'function');
+}
+
+/** An object with writeSync is a sync sink (even if it has write too). */
+function isSyncSink(s: PcapSink): s is PcapSyncSink {
+  return typeof s === 'object' && typeof (s as Partial<PcapSyncSink>).writeSync === 'function';
+}
 
 /** Encode the 24-byte file header into `b` at `o`. */
 export function encodePcapHeader(b: Uint8Array, o: number, opts: PcapWriterOptions = {}): number {
@@ -683,8 +684,9 @@ export function encodePcap(records: Iterable<PcapWriteRecord>, opts: PcapWriterO
 
 /**
  * Incremental classic pcap writer: records go into a buffer that is handed
- * to the sink when full, on flush() and on close(). With a file descriptor
- * the writes are synchronous (replay output stays ordered with no awaits).
+ * to the sink when full, on flush() and on close(). With a sync sink (a file
+ * descriptor, see fdSink) the writes are blocking, so replay output stays
+ * ordered with no awaits.
  */
 export class PcapWriter {
   /** Records written so far. */
@@ -699,9 +701,12 @@ export class PcapWriter {
   private readonly ns: boolean;
   private readonly le: boolean;
   private readonly snaplen: number;
-  private readonly ownsFd: boolean;
 
-  constructor(private readonly sink: PcapSink, opts: PcapWriterOptions = {}, ownsFd = false) {
+  constructor(private readonly sink: PcapSink, opts: PcapWriterOptions = {}) {
+    // Validate at the door: a file descriptor was a sink here once.
+    if (!isSink(sink)) {
+      throw new TypeError('PcapWriter: sink must be a function, a { write, end } stream or a { writeSync } sink (files: openPcapWriter / fdSink in src/link/pcapio.ts)');
+    }
     const snaplen = opts.snaplen ?? PCAP_DEFAULT_SNAPLEN;
     if (!Number.isInteger(snaplen) || snaplen < 1 || snaplen > 0xffff_ffff) {
       throw new RangeError('PcapWriterOptions.snaplen must be a positive 32-bit integer');
@@ -709,15 +714,9 @@ export class PcapWriter {
     this.ns = opts.nanosecond === true;
     this.le = opts.bigEndian !== true;
     this.snaplen = snaplen;
-    this.ownsFd = ownsFd;
     this.buf = new Uint8Array(Math.max(opts.bufferSize ?? 65536, PCAP_FILE_HEADER_LEN));
     this.view = new DataView(this.buf.buffer);
     this.used = encodePcapHeader(this.buf, 0, opts);
-  }
-
-  /** Create (or truncate) `path` and write to it. */
-  static open(path: string, opts: PcapWriterOptions = {}): PcapWriter {
-    return new PcapWriter(openSync(path, 'w'), opts, true);
   }
 
   /** Append one frame captured at `time` seconds. */
@@ -744,11 +743,10 @@ export class PcapWriter {
     if (this.used === 0) return;
     const n = this.used;
     const s = this.sink;
-    if (typeof s === 'number') {
-      let off = 0;
-      while (off < n) off += writeSync(s, this.buf, off, n - off);
-    } else if (typeof s === 'function') {
+    if (typeof s === 'function') {
       s(this.buf.slice(0, n));
+    } else if (isSyncSink(s)) {
+      s.writeSync(this.buf.subarray(0, n));
     } else {
       s.write(this.buf.slice(0, n));
     }
@@ -756,14 +754,14 @@ export class PcapWriter {
     this.used = 0;
   }
 
-  /** Flush and close: an fd the writer opened is closed, a stream is ended. */
+  /** Flush and close: a sync sink's closeSync runs, a stream is ended. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.flush();
     this.closed = true;
     const s = this.sink;
-    if (typeof s === 'number') {
-      if (this.ownsFd) closeSync(s);
+    if (isSyncSink(s)) {
+      s.closeSync?.();
     } else if (typeof s !== 'function') {
       await new Promise<void>((resolve) => { s.end(() => resolve()); });
     }

@@ -13,9 +13,9 @@
 import { createInterface } from 'node:readline';
 import { openLiveLink } from '../../src/link/live.js';
 import type { Link } from '../../src/link/link.js';
+import { openPcapWriter } from '../../src/link/pcapio.js';
 import { withTap } from '../../src/link/tap.js';
 import type { Clock } from '../../src/util/clock.js';
-import { PcapWriter } from '../../src/wire/pcap.js';
 import { formatMac } from '../../src/wire/addr.js';
 
 interface Config { device: string; filter?: string; ignoreOwnFrames?: boolean; tap?: string }
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     const live = openLiveLink({ device: cfg.device, filter: cfg.filter, ignoreOwnFrames: cfg.ignoreOwnFrames, clock });
     link = live;
     if (cfg.tap !== undefined) {
-      const writer = PcapWriter.open(cfg.tap);
+      const writer = openPcapWriter(cfg.tap);
       link = withTap(live, writer, clock);
       finish = () => writer.close();
     }

@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { isArpemuError } from '../../src/util/errors.js';
 import { MAC_BROADCAST, MAC_ZERO, formatIpv4, formatMac, parseIpv4, parseMac, readMac, type Mac } from '../../src/wire/addr.js';
 import { ARPOP_REPLY, ARPOP_REQUEST, ARP_FRAME_LEN, ARP_OK, ArpPacket, classifyFrame, emitArpFrame, parseArp, type ArpRepr } from '../../src/wire/arp.js';
-import { readCaptureFile } from '../../src/wire/pcap.js';
+import { readCaptureFile } from '../../src/link/pcapio.js';
 import { interfaceExists, loadCap, openLiveLink, readInterfaceMac } from '../../src/link/live.js';
 import {
   createVethPair, needCap, needNetns, needRoot, needTool, requireOrSkip, tsharkCheck, type VethPair,

@@ -8,8 +8,9 @@ import { TimerQueue, runVirtualUntil } from '../../src/util/timers.js';
 import { isArpemuError } from '../../src/util/errors.js';
 import { MAC_BROADCAST, MAC_ZERO, parseIpv4, type Mac } from '../../src/wire/addr.js';
 import { ARPOP_REPLY, ARPOP_REQUEST, ARP_FRAME_LEN, emitArpFrame } from '../../src/wire/arp.js';
-import { encodePcap, readCaptureFile, PcapWriter } from '../../src/wire/pcap.js';
+import { encodePcap, PcapWriter } from '../../src/wire/pcap.js';
 import { openPcapFileLink } from '../../src/link/pcapfile.js';
+import { readCaptureFile } from '../../src/link/pcapio.js';
 import { hasTool, needTool, requireOrSkip, tsharkCheck, tsharkFields } from '../helpers/env.js';
 
 const ME: Mac = 0x02_00_00_00_01_01;

@@ -9,8 +9,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { readCaptureFile } from '../../src/link/pcapio.js';
 import { ARP_OK, ArpPacket, classifyFrame } from '../../src/wire/arp.js';
-import { readCapture, readCaptureFile } from '../../src/wire/pcap.js';
+import { readCapture } from '../../src/wire/pcap.js';
 import { needTool, requireOrSkip, type Need } from '../helpers/env.js';
 
 // dist/test/wire/ -> project root -> ../shared/pcaps (override: ARPEMU_PCAPS).

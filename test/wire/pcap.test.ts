@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
 import { isArpemuError } from '../../src/util/errors.js';
 import {
-  CaptureReader, PcapWriter, encodePcap, iterateCapture, openCapture, readCapture, readCaptureFile,
+  CaptureReader, CaptureStream, PcapWriter, encodePcap, iterateCapture, readCapture,
   type CaptureFile, type CaptureRecord, type PcapWriteRecord,
 } from '../../src/wire/pcap.js';
 import { needTool, requireOrSkip } from '../helpers/env.js';
@@ -440,7 +440,7 @@ test('pcap read (property): mutating a valid file never throws', (t) => {
   t.pass();
 });
 
-// --- PcapWriter and files ------------------------------------------------------
+// --- PcapWriter and streams (files: test/link/pcapio.test.ts) ----------------------
 
 function tmp(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'arpemu-pcap-'));
@@ -450,23 +450,6 @@ function tmp(t: { teardown(fn: () => void): void }): string {
 
 const manyRecords = (n: number): PcapWriteRecord[] =>
   Array.from({ length: n }, (_, i) => ({ data: new Uint8Array(42 + (i % 30)).fill(i & 0xff), time: 1_700_000_000 + i / 1000 }));
-
-test('PcapWriter: to a file, buffered, flushed on close; readCaptureFile reads it back', async (t) => {
-  const path = join(tmp(t), 'out.pcap');
-  const recs = manyRecords(3000);
-  const w = PcapWriter.open(path, { bufferSize: 4096 });
-  for (const r of recs.slice(0, 10)) w.write(r.data, r.time);
-  t.is(readFileSync(path).length, 0, 'small writes stay in the buffer');
-  for (const r of recs.slice(10)) w.writeRecord(r);
-  await w.close();
-  const bytes = readFileSync(path);
-  t.is(toHex(bytes), toHex(encodePcap(recs)), 'same bytes as encodePcap');
-  t.is(w.count, 3000);
-  t.is(w.bytesWritten, bytes.length);
-  const f = readCaptureFile(path);
-  t.is(f.records.length, 3000);
-  t.throws(() => w.write(ETH, 1), { code: 'ERR_LINK_CLOSED' });
-});
 
 test('PcapWriter: to a function sink and to a stream', async (t) => {
   const chunks: Uint8Array[] = [];
@@ -493,30 +476,28 @@ test('PcapWriter: to a function sink and to a stream', async (t) => {
   t.is(ok(readCapture(cat(...got))).length, 1);
 });
 
-test('openCapture: streams a file in small chunks with the same records as readCaptureFile', async (t) => {
-  const path = join(tmp(t), 'stream.pcap');
-  const w = PcapWriter.open(path);
-  for (const r of manyRecords(500)) w.writeRecord(r);
+test('PcapWriter: a sync sink gets views of the buffer at each flush, closeSync once at close; an fd number is refused', async (t) => {
+  const recs = manyRecords(500);
+  const blocks: string[] = [];
+  let closes = 0;
+  const w = new PcapWriter({
+    writeSync: (b) => { blocks.push(toHex(b)); }, // a view: valid only during the call
+    closeSync: () => { closes++; },
+  }, { bufferSize: 4096 });
+  for (const r of recs) w.writeRecord(r);
+  const before = blocks.length;
+  t.true(before > 1, 'full buffers were handed over while writing');
+  t.is(closes, 0);
   await w.close();
-  const sync = readCaptureFile(path).records;
-  const streamed: CaptureRecord[] = [];
-  const it = openCapture(path, { highWaterMark: 1000 }); // not a multiple of any record size
-  let res = await it.next();
-  while (res.done !== true) { streamed.push(res.value); res = await it.next(); }
-  t.like(res.value, { format: 'pcap', count: 500, truncated: false });
-  t.is(streamed.length, sync.length);
-  t.true(streamed.every((r, i) => r.sec === sync[i]!.sec && toHex(r.data) === toHex(sync[i]!.data)));
-  let batched = 0, batches = 0;
-  for await (const batch of openCapture(path, { highWaterMark: 4096 }).batches()) {
-    t.true(batch.length > 0);
-    for (const r of batch) t.is(r.number, ++batched);
-    batches++;
-  }
-  t.is(batched, 500);
-  t.true(batches > 1);
+  await w.close();
+  t.is(closes, 1);
+  t.is(blocks.join(''), toHex(encodePcap(recs)), 'same bytes as encodePcap');
+  t.is(w.bytesWritten, encodePcap(recs).length);
+  t.throws(() => new PcapWriter(3 as never), { instanceOf: TypeError, message: /pcapio/ });
+  t.throws(() => new PcapWriter({ write: () => true } as never), { instanceOf: TypeError });
 });
 
-test('openCapture: leaving the loop early closes the source; errors come after the good records', async (t) => {
+test('CaptureStream: leaving the loop early closes the source; errors come after the good records', async (t) => {
   let closed = false, pulled = 0;
   const good = encodePcap(manyRecords(50));
   const source = {
@@ -526,30 +507,16 @@ test('openCapture: leaving the loop early closes the source; errors come after t
     }),
   };
   let n = 0;
-  for await (const r of openCapture(source)) { void r; if (++n === 3) break; }
+  for await (const r of new CaptureStream(source)) { void r; if (++n === 3) break; }
   t.true(closed);
   t.true(pulled < good.length);
   // Two records, then a record claiming 1 MiB: both delivered, then a rejection.
   const bad = cat(encodePcap(manyRecords(2)), hex('00000000 00000000 00001000 00001000'));
   const seen: number[] = [];
   await t.throwsAsync(async () => {
-    for await (const r of openCapture((async function* () { yield bad; })())) seen.push(r.number);
+    for await (const r of new CaptureStream((async function* () { yield bad; })())) seen.push(r.number);
   }, { code: 'ERR_PCAP_FORMAT' });
   t.deepEqual(seen, [1, 2]);
-});
-
-test('openCapture / readCaptureFile: non-Ethernet and garbage files throw coded errors naming the file', async (t) => {
-  const dir = tmp(t);
-  const sll = join(dir, 'sll.pcap');
-  const h = Uint8Array.from(HDR_LE_US);
-  h[20] = 113;
-  writeFileSync(sll, cat(h, REC_LE_US, ETH));
-  const junk = join(dir, 'junk.pcap');
-  writeFileSync(junk, 'hello, I am not a capture');
-  t.throws(() => readCaptureFile(sll), { code: 'ERR_PCAP_LINKTYPE', message: /sll\.pcap: .*113/ });
-  t.throws(() => readCaptureFile(junk), { code: 'ERR_PCAP_FORMAT', message: /junk\.pcap: / });
-  await t.throwsAsync(async () => { for await (const r of openCapture(sll)) void r; }, { code: 'ERR_PCAP_LINKTYPE' });
-  await t.throwsAsync(async () => { for await (const r of openCapture(junk)) void r; }, { code: 'ERR_PCAP_FORMAT' });
 });
 
 // --- a real decoder reads what we write -----------------------------------------
@@ -562,9 +529,11 @@ requireOrSkip(test, 'PcapWriter: tshark reads our us/ns, LE/BE files with the sa
   ];
   for (const opts of [{}, { nanosecond: true }, { bigEndian: true }, { nanosecond: true, bigEndian: true }]) {
     const path = join(dir, `t${JSON.stringify(opts).replace(/\W/g, '')}.pcap`);
-    const w = PcapWriter.open(path, opts);
+    const chunks: Uint8Array[] = [];
+    const w = new PcapWriter((c) => chunks.push(c), opts);
     for (const r of recs) w.writeRecord(r);
     await w.close();
+    writeFileSync(path, cat(...chunks));
     const out = spawnSync('tshark', ['-n', '-r', path, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.cap_len', '-e', 'frame.len'], { encoding: 'utf8' });
     t.is(out.status, 0, out.stderr);
     const ns = opts.nanosecond === true;
