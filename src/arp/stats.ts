@@ -23,25 +23,27 @@ export const DROP_BAD_PRO = ARP_BAD_PRO;
 export const DROP_BAD_HLN = ARP_BAD_HLN;
 export const DROP_BAD_PLN = ARP_BAD_PLN;
 export const DROP_BAD_OP = ARP_BAD_OP;
+/** A unicast frame for another station's address (ether_input drops it unless promiscuous). */
+export const DROP_OTHER_HOST = 9;
 /** ARP on an interface marked noarp (ether_demux frees it before arpintr). */
-export const DROP_NOARP = 9;
+export const DROP_NOARP = 10;
 /** in_arpinput: neither address matched and the interface has no IPv4 address. */
-export const DROP_NO_INET_ADDR = 10;
+export const DROP_NO_INET_ADDR = 11;
 /** in_arpinput: the sender hardware address is our own (our frame came back). */
-export const DROP_FROM_SELF = 11;
+export const DROP_FROM_SELF = 12;
 /** in_arpinput: the sender hardware address is the broadcast address. */
-export const DROP_BCAST_LLADDR = 12;
+export const DROP_BCAST_LLADDR = 13;
 /** in_arpinput: restricted_match and the target is not our address. */
-export const DROP_RESTRICTED = 13;
+export const DROP_RESTRICTED = 14;
 
 export type DropReason =
   | 'runt' | 'not_arp' | 'bad_hrd' | 'truncated' | 'bad_pro' | 'bad_hln' | 'bad_pln' | 'bad_op'
-  | 'noarp' | 'no_inet_addr' | 'from_self' | 'bcast_lladdr' | 'restricted_match';
+  | 'other_host' | 'noarp' | 'no_inet_addr' | 'from_self' | 'bcast_lladdr' | 'restricted_match';
 
 /** Name by code; index 0 (ok) is unused. */
 export const DROP_REASON_NAMES: readonly (DropReason | 'ok')[] = [
   'ok', 'runt', 'not_arp', 'bad_hrd', 'truncated', 'bad_pro', 'bad_hln', 'bad_pln', 'bad_op',
-  'noarp', 'no_inet_addr', 'from_self', 'bcast_lladdr', 'restricted_match',
+  'other_host', 'noarp', 'no_inet_addr', 'from_self', 'bcast_lladdr', 'restricted_match',
 ];
 export const DROP_REASON_COUNT = DROP_REASON_NAMES.length;
 /** Codes dropped by the arpintr stage (netisr); the rest by in_arpinput. */

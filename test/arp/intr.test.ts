@@ -4,9 +4,10 @@ import { parseIpv4, parseMac, MAC_BROADCAST } from '../../src/wire/addr.js';
 import { ArpPacket, ARPOP_REPLY, ARPOP_REQUEST, ARPHRD_IEEE802, emitArpFrame } from '../../src/wire/arp.js';
 import { EthernetFrame, ETHERTYPE_ARP, ETHERTYPE_IP } from '../../src/wire/ethernet.js';
 import { arpIntr } from '../../src/arp/intr.js';
+import { IFF_NOARP } from '../../src/inet/ifnet.js';
 import { buildArpReply, buildArpRequest, buildIpv4Frame } from '../../src/arp/frames.js';
 import {
-  ArpStat, DROP_BAD_HRD, DROP_BAD_OP, DROP_BAD_PRO, DROP_NOARP, DROP_NOT_ARP, DROP_RUNT, DROP_TRUNCATED,
+  ArpStat, DROP_BAD_HRD, DROP_BAD_OP, DROP_BAD_PRO, DROP_NOARP, DROP_NOT_ARP, DROP_OTHER_HOST, DROP_RUNT, DROP_TRUNCATED,
   DROP_REASON_NAMES, sumArpStats,
 } from '../../src/arp/stats.js';
 
@@ -14,6 +15,8 @@ const MAC_A = parseMac('02:00:00:00:00:0a')!;
 const MAC_B = parseMac('02:00:00:00:00:0b')!;
 const IP_A = parseIpv4('10.0.0.10')!;
 const IP_B = parseIpv4('10.0.0.11')!;
+const IF = { lladdr: MAC_B, flags: 0, bridge: null };
+const IF_NOARP = { lladdr: MAC_B, flags: IFF_NOARP, bridge: null };
 
 function request(): Uint8Array {
   const b = new Uint8Array(60);
@@ -24,7 +27,7 @@ function request(): Uint8Array {
 test('arpintr: a padded 60-byte request passes and counts received', (t) => {
   const s = new ArpStat();
   const v = new ArpPacket();
-  t.is(arpIntr(v, request(), false, s), 0);
+  t.is(arpIntr(v, request(), IF, s), 0);
   t.is(s.received, 1);
   t.is(s.rxframes, 1);
   t.is(v.spa, IP_A);
@@ -34,19 +37,19 @@ test('arpintr: a padded 60-byte request passes and counts received', (t) => {
 test('arpintr: runt, unknown hardware format, truncated, protocol not IPv4, opcode, not ARP', (t) => {
   const s = new ArpStat();
   const v = new ArpPacket();
-  t.is(arpIntr(v, request().subarray(0, 10), false, s), DROP_RUNT);
-  t.is(arpIntr(v, request().subarray(0, 20), false, s), DROP_RUNT); // 6 bytes of ARP header
+  t.is(arpIntr(v, request().subarray(0, 10), IF, s), DROP_RUNT);
+  t.is(arpIntr(v, request().subarray(0, 20), IF, s), DROP_RUNT); // 6 bytes of ARP header
   const hrd = request(); hrd[15] = 7;
-  t.is(arpIntr(v, hrd, false, s), DROP_BAD_HRD);
-  t.is(arpIntr(v, request().subarray(0, 14 + 27), false, s), DROP_TRUNCATED);
+  t.is(arpIntr(v, hrd, IF, s), DROP_BAD_HRD);
+  t.is(arpIntr(v, request().subarray(0, 14 + 27), IF, s), DROP_TRUNCATED);
   const pro = request(); pro[16] = 0x86; pro[17] = 0xdd;
-  t.is(arpIntr(v, pro, false, s), DROP_BAD_PRO);
+  t.is(arpIntr(v, pro, IF, s), DROP_BAD_PRO);
   const op = request(); op[21] = 9;
-  t.is(arpIntr(v, op, false, s), DROP_BAD_OP);
+  t.is(arpIntr(v, op, IF, s), DROP_BAD_OP);
   const ip = request(); ip[12] = 0x08; ip[13] = 0x00;
-  t.is(arpIntr(v, ip, false, s), DROP_NOT_ARP);
+  t.is(arpIntr(v, ip, IF, s), DROP_NOT_ARP);
   const ieee = request(); ieee[15] = ARPHRD_IEEE802;
-  t.is(arpIntr(v, ieee, false, s), 0, 'IEEE 802 hardware type is accepted as DragonFly does');
+  t.is(arpIntr(v, ieee, IF, s), 0, 'IEEE 802 hardware type is accepted as DragonFly does');
   t.is(s.rxframes, 8);
   t.is(s.received, 1);
   t.is(s.dropsIn('intr'), 7);
@@ -56,8 +59,8 @@ test('arpintr: runt, unknown hardware format, truncated, protocol not IPv4, opco
 test('arpintr: ARP on a noarp interface is dropped before any check', (t) => {
   const s = new ArpStat();
   const v = new ArpPacket();
-  t.is(arpIntr(v, request(), true, s), DROP_NOARP);
-  t.is(arpIntr(v, request().subarray(0, 16), true, s), DROP_NOARP);
+  t.is(arpIntr(v, request(), IF_NOARP, s), DROP_NOARP);
+  t.is(arpIntr(v, request().subarray(0, 16), IF_NOARP, s), DROP_NOARP);
   t.is(s.drops[DROP_NOARP], 2);
   t.is(s.received, 0);
 });
@@ -65,10 +68,27 @@ test('arpintr: ARP on a noarp interface is dropped before any check', (t) => {
 test('arpintr: never throws and every frame lands in received or one drop reason', (t) => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), fc.boolean(), (bytes, noarp) => {
     const s = new ArpStat();
-    const code = arpIntr(new ArpPacket(), bytes, noarp, s);
+    const code = arpIntr(new ArpPacket(), bytes, noarp ? IF_NOARP : IF, s);
     return s.rxframes === 1 && s.received + s.dropsIn('all') === 1 && (code === 0) === (s.received === 1);
   }));
   t.pass();
+});
+
+test('arpintr: a unicast frame for another station is dropped; ours and the bridge\'s pass', (t) => {
+  const s = new ArpStat();
+  const v = new ArpPacket();
+  const uni = (dst: number): Uint8Array => {
+    const b = new Uint8Array(42);
+    emitArpFrame(b, dst, MAC_A, { op: ARPOP_REPLY, sha: MAC_A, spa: IP_A, tha: dst, tpa: IP_B });
+    return b;
+  };
+  const other = parseMac('02:00:00:00:00:99')!;
+  const bridged = { lladdr: MAC_B, flags: 0, bridge: { ifp: { lladdr: other } } };
+  t.is(arpIntr(v, uni(other), IF, s), DROP_OTHER_HOST);
+  t.is(arpIntr(v, uni(MAC_B), IF, s), 0);
+  t.is(arpIntr(v, uni(other), bridged, s), 0);
+  t.is(arpIntr(v, uni(parseMac('01:00:5e:00:00:01')!), IF, s), 0, 'group addresses pass');
+  t.is(s.drops[DROP_OTHER_HOST], 1);
 });
 
 test('arprequest: broadcast who-has with zero target hardware address, 42 bytes', (t) => {
