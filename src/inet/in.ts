@@ -13,7 +13,7 @@ import type { Ipv4 } from '../wire/addr.js';
 import { formatIpv4 } from '../wire/addr.js';
 import { errno, isArpemuError } from '../util/errors.js';
 import type { Errno } from '../util/errors.js';
-import { RTF_CLONING, RTF_HOST, RTF_LOCAL, RTF_STATIC, RTF_UP, RTF_WASCLONED } from '../route/rtentry.js';
+import { RTF_CLONING, RTF_GATEWAY, RTF_HOST, RTF_LOCAL, RTF_STATIC, RTF_UP, RTF_WASCLONED } from '../route/rtentry.js';
 import {
   IFA_ROUTE, IFF_BROADCAST, IFF_LOOPBACK, IFF_NOARP, IFF_POINTOPOINT, IFF_UP,
   InIfaddr, type Ifnet, type InRtEntry,
@@ -244,7 +244,8 @@ export function rtinit<L>(stack: NetStack<L>, ia: InIfaddr, cmd: 'add' | 'delete
     stack.routes.deleteEntry(rt);
     return;
   }
-  const cloning = !host && arpCapable(ia.ifp) ? RTF_CLONING : 0;
+  // arp_ifinit marks the address cloning; arp_rtrequest keeps it off a /32.
+  const cloning = !host && ia.subnetmask !== 0xffff_ffff && arpCapable(ia.ifp) ? RTF_CLONING : 0;
   stack.routes.add({ dst: prefix, mask, flags: flags | cloning, ifp: ia.ifp, ifa: ia });
 }
 
@@ -345,15 +346,35 @@ export function inLocalipMore<L>(stack: NetStack<L>, ia: InIfaddr): InIfaddr | n
  */
 export function ifaAddLoopbackRoute<L>(stack: NetStack<L>, ia: InIfaddr): void {
   const old = stack.routes.lookupHost(ia.addr);
+  if (old !== null && old.ifa === ia && (old.flags & (RTF_GATEWAY | RTF_WASCLONED)) === 0) {
+    // A /32 address: its prefix route has the same key, and becomes the
+    // route to self (DragonFly's arp_rtrequest turns it local the same way).
+    old.flags |= RTF_STATIC | RTF_LOCAL;
+    old.expire = 0;
+    old.setLladdr(ia.ifp.addrlen > 0 ? ia.ifp.lladdr : null);
+    if (stack.sysctl.v.useLoopback !== 0 && old.ifp === ia.ifp) old.ifp = stack.lo0;
+    return;
+  }
   if (old !== null && (old.flags & RTF_WASCLONED) !== 0) stack.routes.deleteEntry(old);
-  stack.routes.add({
-    dst: ia.addr,
+  addLocalRoute(stack, ia.ifp, ia.addr, ia);
+}
+
+/**
+ * The own-address route: added on the interface itself so the ARP hook sees
+ * it as DragonFly's arp_rtrequest does (own MAC taken from rt_ifp), then
+ * moved to lo0 under useloopback if the hook has not done so already.
+ */
+export function addLocalRoute<L>(stack: NetStack<L>, ifp: Ifnet, addr: Ipv4, ia: InIfaddr | null): InRtEntry<L> {
+  const rt = stack.routes.add({
+    dst: addr,
     flags: RTF_HOST | RTF_STATIC | RTF_LOCAL,
-    ifp: stack.sysctl.v.useLoopback !== 0 ? stack.lo0 : ia.ifp,
+    ifp,
     ifa: ia,
-    lladdr: ia.ifp.addrlen > 0 ? ia.ifp.lladdr : null,
+    lladdr: ifp.addrlen > 0 ? ifp.lladdr : null,
     expire: 0,
   });
+  if (stack.sysctl.v.useLoopback !== 0 && rt.ifp === ifp) rt.ifp = stack.lo0;
+  return rt;
 }
 
 /** ifa_switch_loopback_route: give the loopback route of `addr` to `eia`. */

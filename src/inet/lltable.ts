@@ -31,6 +31,7 @@ import {
 } from '../route/rtentry.js';
 import { IFF_NOARP, IFF_STATICARP, IFT_ETHER, type Ifnet, type InRtEntry } from './ifnet.js';
 import type { NetStack } from './stack.js';
+import { addLocalRoute } from './in.js';
 
 // --- LLE_* (FreeBSD net/if_llatbl.h values) ---
 export const LLE_DELETED = 0x0001;
@@ -124,11 +125,7 @@ export function inLltableLookup<L>(stack: NetStack<L>, ifp: Ifnet, flags: number
   if ((flags & LLE_CREATE) === 0) return null;
   if ((flags & LLE_IFADDR) !== 0) {
     const ia = ifp.addrs.find((a) => a.addr === ip) ?? null;
-    return tryAdd(() => stack.routes.add({
-      dst: ip, flags: RTF_HOST | RTF_STATIC | RTF_LOCAL,
-      ifp: stack.sysctl.v.useLoopback !== 0 ? stack.lo0 : ifp, ifa: ia,
-      lladdr: ifp.addrlen > 0 ? ifp.lladdr : null, expire: 0,
-    }));
+    return tryAdd(() => addLocalRoute(stack, ifp, ip, ia));
   }
   const cover = stack.routes.lookup(ip);
   if (inLltableRtcheck(stack, ifp, ip, cover) !== null || cover === null) return null;
