@@ -258,6 +258,21 @@ export class NetStack<L = unknown> {
     if (snap.ifnets[0]?.index !== this.lo0.index || snap.ifnets[0].name !== this.lo0.name) {
       throw errno('EINVAL', 'restore: snapshot does not start with lo0');
     }
+    // Check every reference before changing anything.
+    const indexes = new Set(snap.ifnets.map((i) => i.index));
+    const addrKeys = new Set(snap.addrs.map((a) => `${a.ifindex}/${a.addr}`));
+    for (const i of snap.ifnets) {
+      if (i.bridge !== 0 && !indexes.has(i.bridge)) throw errno('ENXIO', `restore: ${i.name} is in unknown bridge ${i.bridge}`);
+    }
+    for (const a of snap.addrs) {
+      if (!indexes.has(a.ifindex)) throw errno('ENXIO', `restore: address ${formatIpv4(a.addr)} on unknown interface ${a.ifindex}`);
+    }
+    for (const r of snap.routes) {
+      if (!indexes.has(r.ifindex)) throw errno('ENXIO', `restore: route ${formatIpv4(r.dst)}/${r.plen} on unknown interface ${r.ifindex}`);
+      if (r.ifaAddr !== null && !addrKeys.has(`${r.ifaIndex}/${r.ifaAddr}`)) {
+        throw errno('ENXIO', `restore: route ${formatIpv4(r.dst)}/${r.plen} names unknown address ${formatIpv4(r.ifaAddr)}`);
+      }
+    }
     this.sysctl.restore(snap.sysctl);
     // interfaces
     const byIndex: (Ifnet | undefined)[] = [undefined];
