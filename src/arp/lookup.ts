@@ -80,7 +80,9 @@ export function arpTimer(rep: ArpReplica): number {
     if (rt.llinfo === null) continue; // freed meanwhile (a cloned child of an earlier one)
     const mac = rt.lladdr;
     const iface = rt.ifp.name;
-    arpTFree(rep, rt);
+    // A static entry already cleared by an earlier walk stays expired and
+    // is "freed" again at every walk (as in the seed): report it only once.
+    if (arpTFree(rep, rt) === 'cleared' && mac === null) continue;
     // The walk runs on every replica: count and report it once (CPU0).
     if (report) {
       rep.stats.timeouts++;
