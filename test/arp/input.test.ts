@@ -1,4 +1,5 @@
 import test from 'ava';
+import fc from 'fast-check';
 import { MAC_BROADCAST } from '../../src/wire/addr.js';
 import { ARPHRD_IEEE802, ARPOP_REPLY, ARPOP_REQUEST } from '../../src/wire/arp.js';
 import { IFF_STATICARP, IFF_UP, IFF_BROADCAST, IFT_BRIDGE } from '../../src/inet/ifnet.js';
@@ -237,4 +238,36 @@ test('in_arpinput: counts requests, replies and announcements', (t) => {
   t.is(s.stats.accepted, 3);
   t.is(s.stats.rxframes, 3);
   void ARPOP_REQUEST;
+});
+
+test('max_log_per_second: diagnostics from remote input are rate-limited, protocol trace is not', (t) => {
+  const { s, ev } = stack1();
+  for (let i = 0; i < 10; i++) s.input('eth0', request(MAC_H2, IP_US, IP_US)); // dupip x10, each answered
+  t.is(ev.named('arp.dupip').length, 1, 'default 1 line a second');
+  t.is(ev.named('arp.reply_sent').length, 10);
+  t.is(s.stats.dupips, 10, 'counters count everything');
+  s.advance(1);
+  s.input('eth0', request(MAC_H2, IP_US, IP_US));
+  const d = ev.named('arp.dupip');
+  t.is(d.length, 2);
+  t.is(d[1]!.suppressed, 9, 'the next line says how many were dropped');
+  s.sysctl.set('net.link.ether.inet.max_log_per_second', -1);
+  ev.clear();
+  for (let i = 0; i < 5; i++) s.input('eth0', request(MAC_H2, IP_US, IP_US));
+  t.is(ev.named('arp.dupip').length, 5, '-1: no limit');
+});
+
+test('arpintr + in_arpinput: every frame ends in exactly one place (accepted or one drop reason)', (t) => {
+  const { s } = stack1();
+  s.ifAttach('eth1', MAC_US2);
+  fc.assert(fc.property(fc.array(fc.tuple(fc.boolean(), fc.oneof(
+    fc.uint8Array({ maxLength: 70 }),
+    fc.record({ sha: fc.constantFrom(MAC_US, MAC_H2, MAC_BROADCAST), spa: fc.constantFrom(IP_US, IP_H2, 0), tpa: fc.constantFrom(IP_US, IP_H3), op: fc.constantFrom(1, 2, 3) })
+      .map((f) => { const b = request(f.sha, f.spa, f.tpa, { src: MAC_H2 }); b[21] = f.op; return b; }),
+  )), { maxLength: 30 }), (frames) => {
+    for (const [second, f] of frames) s.input(second ? 'eth1' : 'eth0', f);
+    const st = s.stats;
+    return st.rxframes === st.received + st.dropsIn('intr') && st.received === st.accepted + st.dropsIn('input');
+  }));
+  t.true(s.stats.accepted > 0 && s.stats.dropsIn('intr') > 0 && s.stats.dropsIn('input') > 0, 'all three outcomes exercised');
 });
