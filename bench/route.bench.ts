@@ -7,8 +7,9 @@
  *  - lookups/s of RouteTable.lookup for addresses that hit a host route,
  *    for addresses that fall through to the prefix trie, and for a 90/10 mix;
  *  - the baseline: Map.get on a Map holding the same keys and objects;
- *  - heap bytes per host route (entry + index), from heapUsed deltas after
- *    global.gc() (needs --expose-gc; without it the memory line says so).
+ *  - bytes per host route (entry + index), from heapUsed + arrayBuffers
+ *    deltas after global.gc() (needs --expose-gc; without it the memory
+ *    line says so).
  */
 import { RouteTable } from '../src/route/table.js';
 import { RTF_HOST, RTF_LLINFO, RTF_STATIC, RTF_CLONING, type RtEntry, type RtTypes } from '../src/route/rtentry.js';
@@ -31,9 +32,11 @@ function rnd(): number {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
+/** JS heap plus ArrayBuffer backing stores (typed arrays live outside the V8 heap). */
 function heap(): number {
   if (gc) { gc(); gc(); }
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
 
 const ifp = { name: 'em0', index: 2 };
@@ -153,7 +156,7 @@ function main(): void {
     console.log(`  ${name.padEnd(30)} ${fmt(m).padStart(8)} lookups/s  (${(m / base).toFixed(2)}x baseline; ${fmt(cpu)}/CPU-second)  runs: ${all}`);
   }
   if (gc) {
-    console.log(`  memory: prefixes ${((h1 - h0) / PREFIXES).toFixed(1)} B each (entries + trie), host routes ${((h2 - h1) / HOSTS).toFixed(1)} B each (entry + index)`);
+    console.log(`  memory (heapUsed + arrayBuffers deltas after gc): prefixes ${((h1 - h0) / PREFIXES).toFixed(1)} B each (entries + trie + stride table), host routes ${((h2 - h1) / HOSTS).toFixed(1)} B each (entry + index)`);
   } else {
     console.log('  memory: run with --expose-gc for heap bytes per route');
   }

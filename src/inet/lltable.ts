@@ -142,7 +142,7 @@ export function inLltableLookup<L>(stack: NetStack<L>, ifp: Ifnet, flags: number
   }
   if (!cover.isNet) return null; // a host route that is not an entry (e.g. the gateway special case)
   return tryAdd(() => stack.routes.add({
-    dst: ip, flags: RTF_HOST | extra, ifp, ifa: cover.ifa, expire: stack.clock.uptime(),
+    dst: ip, flags: RTF_HOST | extra, ifp, ifa: cover.ifa, expire: stack.timeSecond(),
   }));
 }
 

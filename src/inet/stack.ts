@@ -124,6 +124,12 @@ export class NetStack<L = unknown> {
     this.lo0 = this.ifAttach('lo0', { type: IFT_LOOP });
   }
 
+  /**
+   * `time_second` for rt_expire stamps: the clock's whole seconds plus one,
+   * so it is never 0 (0 means "never expires"). Same convention as ARP's arpTime.
+   */
+  timeSecond(): number { return this.clock.uptime() + 1; }
+
   /** Emit events and route messages (CPU0). */
   get reporting(): boolean { return this.report; }
   set reporting(on: boolean) { this.report = on; this.routes.reporting = on; }

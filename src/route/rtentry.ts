@@ -9,6 +9,8 @@
  *  - the gateway is two small integers: `gwLo` (an IPv4 gateway, or the low
  *    32 bits of a MAC, as int32) and `gwHi` (the high 16 bits of a MAC, or
  *    -1 when the link-level gateway holds no address: BSD's `sdl_alen == 0`);
+ *  - `gwHi` and `refcnt` share one small integer (`meta`), read and written
+ *    through accessors: 8 fields, 88 bytes an entry;
  *  - host routes (all /32 routes) carry no mask field: `RtNetEntry` adds the
  *    prefix length for network routes;
  *  - there is no parent pointer: a cloned route's parent is always the
@@ -118,14 +120,12 @@ export class RtEntry<T extends RtTypes = RtTypes> {
   ifa: T['ifa'] | null;
   /** `rt_expire`: uptime second at which the entry expires; 0 = never. */
   expire: number;
-  /** `rt_refcnt`: references held by users beyond the table (arptfree keeps referenced entries). */
-  refcnt: number;
   /** `rt_llinfo`: the link layer's per-entry state (ARP's llinfo_arp), or null. */
   llinfo: T['llinfo'] | null;
   /** Gateway, low part: an IPv4 gateway (RTF_GATEWAY) or a MAC's low 32 bits, as int32. */
   gwLo: number;
-  /** Gateway, high part: a MAC's high 16 bits, or -1 for no link-level address (unresolved). */
-  gwHi: number;
+  /** Bits 0..16: gwHi + 1 (0 = no link-level address); bits 17..29: refcnt. */
+  private meta: number;
 
   constructor(key: number, flags: number, ifp: T['ifp'], ifa: T['ifa'] | null, expire: number) {
     this.key = key | 0;
@@ -133,10 +133,23 @@ export class RtEntry<T extends RtTypes = RtTypes> {
     this.ifp = ifp;
     this.ifa = ifa;
     this.expire = expire;
-    this.refcnt = 0;
     this.llinfo = null;
     this.gwLo = 0;
-    this.gwHi = -1;
+    this.meta = 0;
+  }
+
+  /** Gateway, high part: a MAC's high 16 bits, or -1 for no link-level address (unresolved). */
+  get gwHi(): number { return (this.meta & 0x1ffff) - 1; }
+  set gwHi(v: number) { this.meta = (this.meta & ~0x1ffff) | ((v + 1) & 0x1ffff); }
+
+  /**
+   * `rt_refcnt`: references held by users beyond the table (arptfree keeps
+   * referenced entries). Kept in 0..8191: it counts transient references.
+   */
+  get refcnt(): number { return this.meta >>> 17; }
+  set refcnt(v: number) {
+    const n = v <= 0 ? 0 : v >= 0x1fff ? 0x1fff : v;
+    this.meta = (this.meta & 0x1ffff) | (n << 17);
   }
 
   /** Destination as an unsigned u32. */
@@ -156,19 +169,19 @@ export class RtEntry<T extends RtTypes = RtTypes> {
   setGateway(gw: Ipv4): void {
     this.flags |= RTF_GATEWAY;
     this.gwLo = gw | 0;
-    this.gwHi = -1;
+    this.meta &= ~0x1ffff;
   }
 
   /** True when the link-level gateway holds an address (`sdl_alen != 0`). */
-  hasLladdr(): boolean { return this.gwHi >= 0 && (this.flags & RTF_GATEWAY) === 0; }
+  hasLladdr(): boolean { return (this.meta & 0x1ffff) !== 0 && (this.flags & RTF_GATEWAY) === 0; }
   /** The link-level address (resolved MAC), or null. Allocates a heap number for most MACs: hot paths use lladdrEquals/writeLladdr. */
   get lladdr(): Mac | null {
     return this.hasLladdr() ? this.gwHi * TWO_32 + (this.gwLo >>> 0) : null;
   }
   /** Store a MAC in the link-level gateway; null clears it (`sdl_alen = 0`). */
   setLladdr(mac: Mac | null): void {
-    if (mac === null) { this.gwHi = -1; this.gwLo = 0; return; }
-    this.gwHi = Math.floor(mac / TWO_32) & 0xffff;
+    if (mac === null) { this.meta &= ~0x1ffff; this.gwLo = 0; return; }
+    this.meta = (this.meta & ~0x1ffff) | ((Math.floor(mac / TWO_32) & 0xffff) + 1);
     this.gwLo = mac | 0; // ToInt32 keeps the low 32 bits of an integer below 2^53
   }
   /** Compare the link-level address with `mac` without allocating. */
@@ -177,7 +190,7 @@ export class RtEntry<T extends RtTypes = RtTypes> {
   }
   /** Copy 6 MAC bytes at `off` into the link-level gateway (no allocation). */
   readLladdr(b: Uint8Array, off: number): void {
-    this.gwHi = (b[off]! << 8) | b[off + 1]!;
+    this.meta = (this.meta & ~0x1ffff) | (((b[off]! << 8) | b[off + 1]!) + 1);
     this.gwLo = (b[off + 2]! << 24) | (b[off + 3]! << 16) | (b[off + 4]! << 8) | b[off + 5]!;
   }
   /** Write the link-level address as 6 bytes at `off` (caller checked hasLladdr()). */

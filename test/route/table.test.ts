@@ -249,6 +249,20 @@ test('RtEntry: link-level gateway round trip without loss, including the top MAC
   r.setLladdr(null);
   t.false(r.hasLladdr());
   t.is(r.dst, ip('10.0.0.1'));
+  // refcnt and the MAC's high bits share a field: neither disturbs the other
+  r.refcnt = 5;
+  r.setLladdr(parseMac('ff:ff:00:00:00:01')!);
+  t.is(r.refcnt, 5);
+  r.refcnt++;
+  t.is(r.lladdr, parseMac('ff:ff:00:00:00:01')!);
+  t.is(r.refcnt, 6);
+  r.gwHi = -1;
+  t.false(r.hasLladdr());
+  t.is(r.refcnt, 6);
+  r.refcnt = -3;
+  t.is(r.refcnt, 0, 'never negative');
+  r.refcnt = 1e9;
+  t.is(r.refcnt, 8191, 'saturates');
   const hi = new RtEntry<RtTypes>(ip('224.0.0.1'), 0, em0, null, 0);
   t.is(hi.dst, ip('224.0.0.1'), 'destinations above 2^31 come back unsigned');
   t.true(hi.key < 0, 'and are kept as small integers');
