@@ -38,7 +38,7 @@ export interface InetHooks<L> {
   addrAdded?: ((ia: InIfaddr) => void) | undefined;
   /** An address was deleted (after its routes were scrubbed). */
   addrDeleted?: ((ia: InIfaddr) => void) | undefined;
-  /** Encode / decode llinfo for snapshot()/restore() (omitted: llinfo is not carried). */
+  /** Encode / decode llinfo for snapshot()/restore() (omitted: the llinfo value is carried as it is). */
   llinfoSave?: ((rt: InRtEntry<L>) => unknown) | undefined;
   llinfoLoad?: ((rt: InRtEntry<L>, saved: unknown) => L | null) | undefined;
 }
@@ -246,7 +246,7 @@ export class NetStack<L = unknown> {
       addrs: this.inIfaddrs.map((ia) => ({
         ifindex: ia.ifp.index, addr: ia.addr, subnetmask: ia.subnetmask, dstaddr: ia.dstaddr, flags: ia.flags, metric: ia.metric,
       })),
-      routes: this.routes.snapshot(save === undefined ? undefined : (rt) => save(rt)),
+      routes: save === undefined ? this.routes.snapshot() : this.routes.snapshot((rt) => save(rt)),
       sysctl: this.sysctl.snapshot(),
     };
   }

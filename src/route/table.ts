@@ -122,7 +122,7 @@ export interface RouteSnap {
 export interface RouteResolver<T extends RtTypes> {
   ifp(index: number): T['ifp'] | undefined;
   ifa(index: number, addr: Ipv4): T['ifa'] | undefined;
-  /** Rebuild the llinfo of `rt` from saved data (ARP re-links it in its own lists). */
+  /** Rebuild the llinfo of `rt` from saved data (default: the saved value itself). */
   llinfo?: ((rt: RtEntry<T>, saved: unknown) => T['llinfo'] | null) | undefined;
 }
 
@@ -396,8 +396,12 @@ export class RouteTable<T extends RtTypes = RtTypes> {
 
   // ---------------------------------------------------------------- replicas
 
-  /** Structured-clonable copy of every route; `saveLlinfo` encodes llinfo (omitted: not saved). */
-  snapshot(saveLlinfo?: (rt: RtEntry<T>) => unknown): RouteSnap[] {
+  /**
+   * Copy of every route, sorted. `saveLlinfo` encodes a non-null llinfo
+   * (default: the value itself, fine for plain data such as ARP's packed
+   * counters; the result must be structured-clonable to cross threads).
+   */
+  snapshot(saveLlinfo: (rt: RtEntry<T>) => unknown = (rt) => rt.llinfo): RouteSnap[] {
     return this.sorted().map((rt) => {
       const s: RouteSnap = {
         dst: rt.dst, plen: rt.plen, flags: rt.flags, gwLo: rt.gwLo, gwHi: rt.gwHi,
@@ -406,7 +410,7 @@ export class RouteTable<T extends RtTypes = RtTypes> {
         ifaIndex: rt.ifa === null ? 0 : rt.ifa.ifp.index,
         expire: rt.expire, refcnt: rt.refcnt,
       };
-      if (saveLlinfo !== undefined && rt.llinfo !== null) s.llinfo = saveLlinfo(rt);
+      if (rt.llinfo !== null) s.llinfo = saveLlinfo(rt);
       return s;
     });
   }
@@ -439,7 +443,7 @@ export class RouteTable<T extends RtTypes = RtTypes> {
       const rt = built[i]!;
       this.insert(rt);
       const saved = snap[i]!.llinfo;
-      if (saved !== undefined && resolve.llinfo !== undefined) rt.llinfo = resolve.llinfo(rt, saved);
+      if (saved !== undefined) rt.llinfo = resolve.llinfo !== undefined ? resolve.llinfo(rt, saved) : saved as T['llinfo'];
     }
   }
 

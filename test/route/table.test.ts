@@ -314,3 +314,13 @@ test('snapshot/restore: an equal table, llinfo through the codec, no hooks; unkn
   throwsCode(t, () => other.restore(copy, { ifp: (i) => (i === 2 ? em0 : undefined), ifa: () => ia0 }), 'ENXIO');
   t.deepEqual(other.dump(), before);
 });
+
+test('snapshot/restore: without a codec the llinfo value itself is carried', (t) => {
+  const { rt } = connected();
+  const c = rt.rtlookup(ip('10.0.0.9'), { clone: true })!;
+  c.llinfo = 0x0005_0002;
+  const other = new RouteTable<RtTypes>();
+  other.restore(structuredClone(rt.snapshot()), { ifp: (i) => [em0, em1].find((x) => x.index === i), ifa: (_i, a) => [ia0, ia1].find((x) => x.addr === a) });
+  t.is(other.lookup(ip('10.0.0.9'))!.llinfo, 0x0005_0002);
+  t.is(other.lookup(ip('10.0.0.10'))!.llinfo, null);
+});
