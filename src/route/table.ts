@@ -80,6 +80,12 @@ export interface RtAddInfo<T extends RtTypes> {
   expire?: number | undefined;
 }
 
+// --- rtlookupFlags bits (DragonFly's RTL_* arguments of _rtlookup, plus ours) ---
+export const RTL_DOCLONE = 0x1;
+export const RTL_REPORTMSG = 0x2;
+export const RTL_PROXY = 0x4;
+export const RTL_REF = 0x8;
+
 export interface RtLookupOptions {
   /** Clone a host route when the match is a cloning route (rtlookup vs rtpurelookup). */
   clone?: boolean;
@@ -178,30 +184,39 @@ export class RouteTable<T extends RtTypes = RtTypes> {
    * RTM_MISS / RTM_ADD when asked. When cloning fails the cloning route
    * itself is returned (and RTM_MISS reported), as the seed does.
    */
-  rtlookup(dst: Ipv4, opts: RtLookupOptions = {}): RtEntry<T> | null {
+  rtlookup(dst: Ipv4, opts?: RtLookupOptions): RtEntry<T> | null {
+    if (opts === undefined) return this.lookup(dst);
+    return this.rtlookupFlags(dst,
+      (opts.clone === true ? RTL_DOCLONE : 0) | (opts.report === true ? RTL_REPORTMSG : 0) |
+      (opts.proxy === true ? RTL_PROXY : 0) | (opts.ref === true ? RTL_REF : 0));
+  }
+
+  /** rtlookup with RTL_* bits instead of an options object (no allocation on hot paths). */
+  rtlookupFlags(dst: Ipv4, rtl: number): RtEntry<T> | null {
     let rt: RtEntry<T> | null;
-    if (opts.proxy === true) rt = this.proxies.get(dst | 0) ?? this.nets.lookup(dst);
+    if ((rtl & RTL_PROXY) !== 0) rt = this.proxies.get(dst | 0) ?? this.nets.lookup(dst);
     else rt = this.lookup(dst);
-    const report = opts.report === true && this.reporting;
+    const report = (rtl & RTL_REPORTMSG) !== 0 && this.reporting;
+    const ref = (rtl & RTL_REF) !== 0;
     if (rt === null) {
       if (report) this.reportMiss(dst);
       return null;
     }
-    if (opts.clone === true && (rt.flags & RTF_CLONING) !== 0) {
+    if ((rtl & RTL_DOCLONE) !== 0 && (rt.flags & RTF_CLONING) !== 0) {
       let c: RtEntry<T>;
       try {
         c = this.resolve(rt, dst);
       } catch {
         // Cloning failed: the seed hands back the cloning route itself.
         if (report) this.reportMiss(dst);
-        if (opts.ref === true) rt.refcnt++;
+        if (ref) rt.refcnt++;
         return rt;
       }
       if (report) this.report('RTM_ADD', c);
-      if (opts.ref === true) c.refcnt++;
+      if (ref) c.refcnt++;
       return c;
     }
-    if (opts.ref === true) rt.refcnt++;
+    if (ref) rt.refcnt++;
     return rt;
   }
 

@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import { RouteTable, RTM_ADD, RTM_DELETE, RTM_RESOLVE, type RtMsg, type RtRequestCmd } from '../../src/route/table.js';
+import { RouteTable, RTM_ADD, RTM_DELETE, RTM_RESOLVE, RTL_DOCLONE, RTL_PROXY, RTL_REF, RTL_REPORTMSG, type RtMsg, type RtRequestCmd } from '../../src/route/table.js';
 import {
   RtEntry, RTF_CLONING, RTF_GATEWAY, RTF_HOST, RTF_LLINFO, RTF_PROXY, RTF_STATIC, RTF_UP, RTF_WASCLONED, RTF_ANNOUNCE,
   rtFlagNames, parseRtFlags, type RtTypes,
@@ -323,4 +323,15 @@ test('snapshot/restore: without a codec the llinfo value itself is carried', (t)
   other.restore(structuredClone(rt.snapshot()), { ifp: (i) => [em0, em1].find((x) => x.index === i), ifa: (_i, a) => [ia0, ia1].find((x) => x.addr === a) });
   t.is(other.lookup(ip('10.0.0.9'))!.llinfo, 0x0005_0002);
   t.is(other.lookup(ip('10.0.0.10'))!.llinfo, null);
+});
+
+test('rtlookupFlags: RTL_* bits behave as the options (clone, report, proxy, ref)', (t) => {
+  const { rt, rec } = connected(true);
+  t.is(rt.rtlookupFlags(ip('10.0.0.5'), 0), rt.lookupExact(ip('10.0.0.0'), prefixMask(24)));
+  const c = rt.rtlookupFlags(ip('10.0.0.5'), RTL_DOCLONE | RTL_REPORTMSG | RTL_REF)!;
+  t.is(c.flags & RTF_WASCLONED, RTF_WASCLONED);
+  t.is(c.refcnt, 1);
+  t.deepEqual(rec.msgs.map((m) => m.type), ['RTM_ADD']);
+  t.is(rt.rtlookupFlags(ip('10.0.0.5'), RTL_PROXY), rt.lookupExact(ip('10.0.0.0'), prefixMask(24)));
+  t.is(rt.rtlookupFlags(ip('172.31.0.1'), RTL_REPORTMSG)!.gateway, ip('10.0.0.254'));
 });
