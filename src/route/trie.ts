@@ -25,6 +25,8 @@ export class PrefixTrie<R> {
   private freeNodes: number[] = [];
   /** Routes by id; id 0 is "no route". */
   private routes: (R | null)[] = [null];
+  /** Prefix length of each route id (-1 for id 0 and free ids). */
+  private lens: number[] = [-1];
   private freeIds: number[] = [];
   private n = 0;
   private readonly path = new Int32Array(33);
@@ -82,10 +84,10 @@ export class PrefixTrie<R> {
     }
     if (this.rid[node] !== 0) return false;
     const id = this.freeIds.pop() ?? this.routes.length;
-    if (id === this.routes.length) this.routes.push(r); else this.routes[id] = r;
+    if (id === this.routes.length) { this.routes.push(r); this.lens.push(len); } else { this.routes[id] = r; this.lens[id] = len; }
     this.rid[node] = id;
     this.n++;
-    this.strideUpdate(prefix, len, true);
+    this.strideInsert(prefix, len, id);
     return true;
   }
 
@@ -104,6 +106,7 @@ export class PrefixTrie<R> {
     const r = this.routes[id]!;
     this.rid[node] = 0;
     this.routes[id] = null;
+    this.lens[id] = -1;
     this.freeIds.push(id);
     this.n--;
     for (let depth = len; depth > 0; depth--) {
@@ -113,7 +116,7 @@ export class PrefixTrie<R> {
       if (this.left[parent] === nd) this.left[parent] = 0; else this.right[parent] = 0;
       this.freeNodes.push(nd);
     }
-    this.strideUpdate(prefix, len, false);
+    this.strideRemove(prefix, len, id);
     return r;
   }
 
@@ -131,7 +134,7 @@ export class PrefixTrie<R> {
   clear(): void {
     this.left.fill(0); this.right.fill(0); this.rid.fill(0);
     this.used = 1; this.freeNodes = [];
-    this.routes = [null]; this.freeIds = []; this.n = 0;
+    this.routes = [null]; this.lens = [-1]; this.freeIds = []; this.n = 0;
     this.l1.fill(0);
     this.l2 = new Int32Array(256 * 16); this.l2Used = 0; this.l2Free = [];
     this.l3 = new Int32Array(256 * 16); this.l3Used = 0; this.l3Free = [];
@@ -195,72 +198,94 @@ export class PrefixTrie<R> {
 
   // ------------------------------------------------------------ stride table
 
-  /** Re-derive the stride slots covered by prefix/len after it was inserted or removed. */
-  private strideUpdate(prefix: number, len: number, inserted: boolean): void {
+  /*
+   * Incremental updates. Inside the range of a prefix P/len, a slot holds
+   * either an ancestor of P (shorter, covering the whole range) or a
+   * descendant of P (longer, inside it). Inserting P overwrites the
+   * ancestors; removing P puts P's own longest ancestor back where P was.
+   */
+
+  /** After inserting prefix/len as route `id`. */
+  private strideInsert(prefix: number, len: number, id: number): void {
     prefix >>>= 0;
     const s = prefix >>> 16;
     if (len <= 16) {
-      this.refreshL1(s, 1 << (16 - len));
+      this.applyL1(s, 1 << (16 - len), len, id, -1);
       return;
     }
-    if (inserted) {
-      const c2 = this.ensureL2(s);
-      if (len <= 24) {
-        this.refreshL2(c2, s, (prefix >>> 8) & 255, 1 << (24 - len));
-      } else {
-        const e2 = (prefix >>> 8) & 255;
-        const c3 = this.ensureL3(c2, e2);
-        this.refreshL3(c3, (prefix & 0xffff_ff00) >>> 0, prefix & 255, 1 << (32 - len));
-      }
+    const c2 = this.ensureL2(s);
+    if (len <= 24) {
+      this.applyL2(c2, (prefix >>> 8) & 255, 1 << (24 - len), len, id, -1);
+    } else {
+      const c3 = this.ensureL3(c2, (prefix >>> 8) & 255);
+      this.applyL3(c3, prefix & 255, 1 << (32 - len), len, id, -1);
+    }
+  }
+
+  /** After removing prefix/len, which was route `id`. */
+  private strideRemove(prefix: number, len: number, id: number): void {
+    prefix >>>= 0;
+    const s = prefix >>> 16;
+    const parent = this.bestId(prefix, len - 1);
+    if (len <= 16) {
+      this.applyL1(s, 1 << (16 - len), len, parent, id);
       return;
     }
-    // removed: collapse chunks that no longer hold longer prefixes, else refresh the range
     const v1 = this.l1[s]!;
-    if (v1 >= 0) return; // cannot happen: the prefix had a chunk
+    if (v1 >= 0) return; // cannot happen: a prefix longer than 16 has its chunk
     const c2 = -v1 - 1;
-    if (len > 24) {
-      const e2 = (prefix >>> 8) & 255;
-      const v2 = this.l2[(c2 << 8) | e2]!;
-      const base24 = (prefix & 0xffff_ff00) >>> 0;
-      if (v2 < 0) {
-        const c3 = -v2 - 1;
-        if (!this.hasDeeper(base24, 24)) {
-          this.l3Free.push(c3);
-          this.l2[(c2 << 8) | e2] = this.bestId(base24, 24);
-        } else {
-          this.refreshL3(c3, base24, prefix & 255, 1 << (32 - len));
-        }
-      }
-    }
-    if (!this.hasDeeper((s << 16) >>> 0, 16)) {
+    const base16 = (s << 16) >>> 0;
+    if (!this.hasDeeper(base16, 16)) {
+      // no prefix longer than /16 left in this block: the chunk (and its level-3 chunks) go
       this.freeL2(c2);
-      this.l1[s] = this.bestId((s << 16) >>> 0, 16);
-    } else if (len <= 24) {
-      this.refreshL2(c2, s, (prefix >>> 8) & 255, 1 << (24 - len));
+      this.l1[s] = this.bestId(base16, 16);
+      return;
+    }
+    const e2 = (prefix >>> 8) & 255;
+    if (len <= 24) {
+      this.applyL2(c2, e2, 1 << (24 - len), len, parent, id);
+      return;
+    }
+    const v2 = this.l2[(c2 << 8) | e2]!;
+    if (v2 >= 0) return; // cannot happen
+    const base24 = (prefix & 0xffff_ff00) >>> 0;
+    if (!this.hasDeeper(base24, 24)) {
+      this.l3Free.push(-v2 - 1);
+      this.l2[(c2 << 8) | e2] = this.bestId(base24, 24);
+    } else {
+      this.applyL3(-v2 - 1, prefix & 255, 1 << (32 - len), len, parent, id);
     }
   }
 
-  private refreshL1(start: number, count: number): void {
+  /**
+   * Put `id` into slots [start, start + count) of level 1 (and the chunks
+   * below): with `old` < 0 (insert), over every slot holding a route shorter
+   * than `len`; with `old` >= 0 (remove), over every slot holding `old`.
+   */
+  private applyL1(start: number, count: number, len: number, id: number, old: number): void {
+    const L1 = this.l1;
     for (let s = start; s < start + count; s++) {
-      const v = this.l1[s]!;
-      if (v < 0) this.refreshL2(-v - 1, s, 0, 256);
-      else this.l1[s] = this.bestId((s << 16) >>> 0, 16);
+      const v = L1[s]!;
+      if (v < 0) this.applyL2(-v - 1, 0, 256, len, id, old);
+      else if (old >= 0 ? v === old : this.lens[v]! < len) L1[s] = id;
     }
   }
 
-  private refreshL2(c2: number, s: number, start: number, count: number): void {
-    const base = c2 << 8;
+  private applyL2(c2: number, start: number, count: number, len: number, id: number, old: number): void {
+    const L2 = this.l2, base = c2 << 8;
     for (let e = start; e < start + count; e++) {
-      const v = this.l2[base | e]!;
-      const block = ((s << 16) | (e << 8)) >>> 0;
-      if (v < 0) this.refreshL3(-v - 1, block, 0, 256);
-      else this.l2[base | e] = this.bestId(block, 24);
+      const v = L2[base | e]!;
+      if (v < 0) this.applyL3(-v - 1, 0, 256, len, id, old);
+      else if (old >= 0 ? v === old : this.lens[v]! < len) L2[base | e] = id;
     }
   }
 
-  private refreshL3(c3: number, base24: number, start: number, count: number): void {
-    const base = c3 << 8;
-    for (let e = start; e < start + count; e++) this.l3[base | e] = this.bestId((base24 | e) >>> 0, 31);
+  private applyL3(c3: number, start: number, count: number, len: number, id: number, old: number): void {
+    const L3 = this.l3, base = c3 << 8;
+    for (let e = start; e < start + count; e++) {
+      const v = L3[base | e]!;
+      if (old >= 0 ? v === old : this.lens[v]! < len) L3[base | e] = id;
+    }
   }
 
   /** The level-2 chunk of /16 slot s, created (filled with the slot's pushed value) if needed. */
