@@ -34,7 +34,6 @@ function rnd(): number {
 const gc = (globalThis as { gc?: () => void }).gc;
 /** JS heap plus ArrayBuffer backing stores (typed arrays live outside the V8 heap). */
 function heap(): number {
-  console.log(`  building: ${fmt(PREFIXES / prefixSecs)} prefix adds/s, ${fmt(HOSTS / hostSecs)} host route adds/s (one run, incl. duplicate checks)`);
   if (gc) { gc(); gc(); }
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
@@ -160,6 +159,7 @@ function main(): void {
     const cpu = median(cpuRates.get(name)!);
     console.log(`  ${name.padEnd(30)} ${fmt(m).padStart(8)} lookups/s  (${(m / base).toFixed(2)}x baseline; ${fmt(cpu)}/CPU-second)  runs: ${all}`);
   }
+  console.log(`  building: ${fmt(PREFIXES / prefixSecs)} prefix adds/s, ${fmt(HOSTS / hostSecs)} host route adds/s (one run, incl. duplicate checks)`);
   if (gc) {
     console.log(`  memory (heapUsed + arrayBuffers deltas after gc): prefixes ${((h1 - h0) / PREFIXES).toFixed(1)} B each (entries + trie + stride table), host routes ${((h2 - h1) / HOSTS).toFixed(1)} B each (entry + index)`);
   } else {
