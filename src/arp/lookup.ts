@@ -7,6 +7,11 @@ import { formatIpv4, formatMac, type Ipv4 } from '../wire/addr.js';
 import { RTF_ANNOUNCE, RTF_GATEWAY, RTF_LLINFO, RTF_REJECT, RTF_STATIC, RTF_WASCLONED } from '../route/rtentry.js';
 import { setLlinfo, type ArpRt } from './llinfo.js';
 import type { ArpReplica } from './replica.js';
+import type { RtLookupOptions } from '../route/table.js';
+
+const CLONE: RtLookupOptions = { clone: true };
+const CLONE_REPORT: RtLookupOptions = { clone: true, report: true };
+const PROXY = { proxy: true };
 
 /** Why arplookup found no usable entry (the seed's log reasons). */
 export type ArpLookupFailure = 'not_on_local_network' | 'no_llinfo';
@@ -27,14 +32,14 @@ export function arpLookup(rep: ArpReplica, addr: Ipv4, create: boolean, report: 
   const table = rep.routes;
   let rt: ArpRt | null;
   if (proxy) {
-    rt = table.lookupExact(addr, undefined, { proxy: true });
+    rt = table.lookupExact(addr, undefined, PROXY);
     if (rt === null) {
       const h = table.lookupHost(addr);
       rt = h !== null && (h.flags & RTF_ANNOUNCE) !== 0 ? h : null;
     }
     if (rt === null) return null;
   } else if (create) {
-    rt = table.rtlookup(addr, { clone: true, report });
+    rt = table.rtlookup(addr, report ? CLONE_REPORT : CLONE);
   } else {
     rt = table.lookup(addr);
   }

@@ -18,6 +18,10 @@ import { laAsked, laPreempt, setLaAsked, setLaPreempt, setLlinfo, type ArpRt } f
 import { arpLookup } from './lookup.js';
 import { arpDropHeld, arpRequest } from './output.js';
 import type { ArpReplica } from './replica.js';
+import type { RtLookupOptions } from '../route/table.js';
+
+const CLONE: RtLookupOptions = { clone: true };
+const CLONE_REPORT: RtLookupOptions = { clone: true, report: true };
 
 /** `rep.mac` holds the destination MAC: send now. */
 export const ARPRES_RESOLVED = 0;
@@ -62,13 +66,13 @@ export function arpResolveOutcome(code: number, mac: Mac): ArpResolveOutcome {
 function rtLlroute(rep: ArpReplica, dst: Ipv4, rt0: ArpRt): ArpRt | number {
   let up: ArpRt | null = rt0;
   if ((rt0.flags & RTF_UP) === 0) {
-    up = rep.routes.rtlookup(dst, { clone: true });
+    up = rep.routes.rtlookup(dst, CLONE);
     if (up === null) return ARPRES_HOSTUNREACH;
   }
   let rt: ArpRt | null = up;
   if ((up.flags & RTF_GATEWAY) !== 0) {
     // (the seed caches this as rt_gwroute; a lookup gives the same entry)
-    rt = rep.routes.rtlookup(up.gwLo >>> 0, { clone: true });
+    rt = rep.routes.rtlookup(up.gwLo >>> 0, CLONE);
     if (rt === null) return ARPRES_HOSTUNREACH;
   }
   if ((rt.flags & RTF_REJECT) !== 0 && (rt.expire === 0 || rep.now() < rt.expire)) {
@@ -88,9 +92,13 @@ export function arpResolve(rep: ArpReplica, ifp: Ifnet, rt0: ArpRt | null, packe
   if (inBroadcast(dst, ifp)) { rep.mac = ifp.broadcastLladdr; return ARPRES_RESOLVED; }
   let rt: ArpRt | null = null;
   if (rt0 !== null) {
-    const r = rtLlroute(rep, dst, rt0);
-    if (typeof r === 'number') return r;
-    rt = r;
+    if ((rt0.flags & (RTF_UP | RTF_GATEWAY | RTF_REJECT)) === RTF_UP) {
+      rt = rt0; // the usual case, where rt_llroute hands rt0 back
+    } else {
+      const r = rtLlroute(rep, dst, rt0);
+      if (typeof r === 'number') return r;
+      rt = r;
+    }
   }
   if (rt === null || rt.llinfo === null) rt = arpLookup(rep, dst, true, true, false);
   if (rt === null) return ARPRES_HOSTUNREACH;
@@ -151,7 +159,7 @@ function sourceAddr(rt: ArpRt, ifp: Ifnet): Ipv4 {
  * (ARPRES_LOCAL when the route points at the loopback interface).
  */
 export function arpOutput(rep: ArpReplica, packet: Uint8Array | null, dst: Ipv4): number {
-  const rt0 = rep.routes.rtlookup(dst, { clone: true, report: rep.reporting });
+  const rt0 = rep.routes.rtlookup(dst, rep.reporting ? CLONE_REPORT : CLONE);
   if (rt0 === null) return ARPRES_HOSTUNREACH;
   const ifp = rt0.ifp;
   if ((ifp.flags & IFF_LOOPBACK) !== 0) return ARPRES_LOCAL;
