@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Random } from '../../src/util/random.js';
-import { ZipfSampler } from '../../src/sim/zipf.js';
+import { TABLE_LIMIT, ZipfSampler } from '../../src/sim/zipf.js';
 
 /**
  * Pearson's chi-square of observed counts against expected probabilities
@@ -67,9 +67,7 @@ test('zipf: the chi-square check rejects samples drawn with another exponent (th
 
 test('zipf rejection-inversion: 10^6 ranks, s=1.2, binned frequencies match without a table', (t) => {
   const n = 1_000_000;
-  const z = new ZipfSampler(n, 1.2); // auto tabulates 10^6 ranks, so ask for rejection explicitly
-  const zr = new ZipfSampler(n, 1.2, 'rejection');
-  t.is(z.method, 'table');
+  const zr = new ZipfSampler(n, 1.2);
   t.is(zr.method, 'rejection');
   const total = 300_000;
   const counts = draw(zr, 99, total);
@@ -82,7 +80,10 @@ test('zipf rejection-inversion: 10^6 ranks, s=1.2, binned frequencies match with
 
 test('zipf auto: tabulates small populations, uses rejection-inversion above TABLE_LIMIT', (t) => {
   t.is(new ZipfSampler(1000, 1).method, 'table');
-  t.is(new ZipfSampler(2 ** 21, 1).method, 'rejection');
+  t.is(new ZipfSampler(TABLE_LIMIT, 1).method, 'table');
+  t.is(new ZipfSampler(TABLE_LIMIT + 1, 1).method, 'rejection');
+  t.is(new ZipfSampler(TABLE_LIMIT + 1, 1, 'table').method, 'table');
+  t.throws(() => new ZipfSampler(2 ** 25, 1, 'table'), { message: /too large/ });
 });
 
 test('zipf: s=0 is uniform; n=1 always gives 0', (t) => {
