@@ -347,6 +347,7 @@ export class Host {
   claim(ip: Ipv4): void {
     checkIp(ip, 'claim: ip');
     this.live('claim');
+    if (ip === IPV4_ANY) throw new RangeError('claim: ip must not be 0.0.0.0');
     if (!this.addrs.includes(ip)) this.addrs.push(ip);
     this.emit({ kind: 'claimed', ip });
     this.sendGratuitous(ip);
@@ -383,7 +384,7 @@ export class Host {
   /**
    * Send ARP requests at `rate` for `targets` (a storm): plain requests from
    * our MAC, no resolution state. Replies addressed to us are learned as
-   * usual.
+   * usual. Without `duration` or `count` it runs until stop() or close().
    */
   flood(opts: FloodOptions): ScheduleHandle {
     this.live('flood');
@@ -675,9 +676,16 @@ export class Host {
   /** @internal */
   get timerQueue(): TimerQueue { return this.timers; }
 
-  /** Gratuitous ARP: a broadcast request with sender = target = ip. */
-  sendGratuitous(ip: Ipv4): boolean {
-    const ok = this.sendArp(ARPOP_REQUEST, MAC_BROADCAST, ip, MAC_ZERO, ip);
+  /**
+   * Gratuitous ARP for `ip`, broadcast: by default a request with sender =
+   * target = ip (what BSD and RFC 5227 announcements send); `'reply'` sends
+   * the reply form of RFC 2002 §4.6 (target hardware address = ours), which
+   * some stacks use.
+   */
+  sendGratuitous(ip: Ipv4, form: 'request' | 'reply' = 'request'): boolean {
+    const ok = form === 'reply'
+      ? this.sendArp(ARPOP_REPLY, MAC_BROADCAST, ip, this.macAddr, ip)
+      : this.sendArp(ARPOP_REQUEST, MAC_BROADCAST, ip, MAC_ZERO, ip);
     if (ok) {
       this.c.txRequests++;
       this.c.txGratuitous++;

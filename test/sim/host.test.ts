@@ -270,6 +270,25 @@ test('host: claim of an address in use makes the owner see its address used (BSD
   t.is(w.arpFrames().slice(-2).filter((f) => f.arp!.op === ARPOP_REPLY).length, 2);
 });
 
+test('host: a gratuitous ARP in reply form (RFC 2002 §4.6) is merged by neighbours that know the address, even from a spoofer', (t) => {
+  const w = lan({ hosts: 4 });
+  const a = w.h(1), b = w.h(2), c = w.h(3), d = w.h(4);
+  a.resolve(HOST_IP(2));
+  w.run();
+  const before = w.frames.length;
+  t.true(c.sendGratuitous(HOST_IP(2), 'reply')); // C does not own 10.0.0.2
+  w.run();
+  const g = w.frames.slice(before);
+  t.is(g.length, 1, 'a reply is not answered, even by the owner');
+  t.deepEqual(g[0]!.arp, { op: ARPOP_REPLY, sha: MAC(3), spa: HOST_IP(2), tha: MAC(3), tpa: HOST_IP(2) });
+  t.is(g[0]!.dst, MAC_BROADCAST);
+  t.is(a.neighbour(HOST_IP(2))?.mac, MAC(3), 'A merged it');
+  t.is(d.neighbour(HOST_IP(2)), undefined, 'D did not know the address and learns nothing');
+  t.is(b.counters().conflicts, 1, 'the owner saw its address used');
+  t.is(c.counters().txGratuitous, 1);
+  t.throws(() => b.claim(0), { message: /0\.0\.0\.0/ });
+});
+
 test('host: with defend, the owner announces its address once per DEFEND_INTERVAL (RFC 5227 §2.4 b)', (t) => {
   const w = lan({ hosts: 3, host: { defend: true } });
   const b = w.h(2), c = w.h(3);
