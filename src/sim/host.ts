@@ -23,6 +23,7 @@
  *   apart, ANNOUNCE_WAIT, then ANNOUNCE_NUM announcements), modelled on
  *   dhcpcd's arp_probe/arp_probe1/arp_probed and arp_announce1.
  *
+ * A Host takes over its link's receive handler (one handler per Link).
  * Time comes only from the Clock and the TimerQueue; randomness only from the
  * Random passed in (without one, probe spacing is the midpoint of its range
  * and flood targets go round-robin). Frames are built in two reusable buffers.
