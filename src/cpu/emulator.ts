@@ -73,6 +73,16 @@ export interface EmulatorOptions {
   events?: EventSink;
 }
 
+/** An IPv4 datagram of the emulator's own stack (UDP to port 9 unless `proto` says otherwise). */
+export interface Datagram {
+  /** IPv4 protocol number; 17 (UDP) builds a UDP datagram to port 9. */
+  proto: number;
+  /** Payload bytes. */
+  size: number;
+  /** IPv4 identification. */
+  id: number;
+}
+
 /** Called for every frame the emulator transmits; `frame` is valid only during the call. */
 export type TransmitHandler = (iface: string, frame: Uint8Array, t: number) => void;
 
@@ -82,8 +92,13 @@ export interface Emulator {
   apply(op: EmuOp): Promise<EmuOpResult>;
   /** A frame received on interface `iface` (copied before return). */
   input(iface: string, frame: Uint8Array): void;
-  /** The emulator's own stack sends an IPv4 packet (routed, then arpresolve'd: sent, held or dropped). */
-  output(dst: Ipv4, packet: Uint8Array): void;
+  /**
+   * The emulator's own stack sends an IPv4 datagram to `dst` (CONTRACT.md
+   * `traffic`): the CPU that owns the flow picks the source address from
+   * the route, builds the packet, and sends it through arpresolve (sent,
+   * held or dropped).
+   */
+  output(dst: Ipv4, datagram: Datagram): void;
   /** arpemu resolve: run resolution for `dst` and report the outcome once it is known (or after timeout seconds). */
   resolve(dst: Ipv4, timeout: number): Promise<ArpResolveOutcome>;
   /** Virtual time only: move to `t`, firing every timer due on the way. */
