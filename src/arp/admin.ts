@@ -223,7 +223,7 @@ export function arpList(rep: ArpReplica): ArpEntryDump[] {
       expires: expiresIn(rt.expire, now),
       asked: laAsked(rt),
       preempt: laPreempt(rt),
-      held: rep.held.has(rt) ? 1 : 0,
+      held: (rt.flags & RTF_PROXY) === 0 && rep.held.has(rt.key) ? 1 : 0,
     });
   }
   return out;

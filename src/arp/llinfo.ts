@@ -7,8 +7,10 @@
  * (both u_short in the seed), are packed into one small integer stored in the
  * route's `llinfo` slot: no object per entry, and the route table itself is
  * the list arptimer walks. The rarely used parts live beside it, in the
- * replica: the held packet (`la_hold`) in a Map keyed by the route, and the
- * holding CPU (`la_msgport`) is simply the replica that holds the Map.
+ * replica: the held packet (`la_hold`) in a Map keyed by the entry's address
+ * (its int32 key: one ordinary entry per address; proxy-only entries never
+ * hold), and the holding CPU (`la_msgport`) is simply the replica that holds
+ * the Map.
  *
  * Time: ARP keeps `rt_expire` in "ARP seconds", the clock's whole seconds
  * plus one (arpTime). FreeBSD's `time_uptime` likewise starts at 1, and it
@@ -49,6 +51,8 @@ export interface HeldPacket {
   readonly bytes: Uint8Array;
   /** Next-hop address it was sent to (arpresolve's `dst`). */
   readonly dst: Ipv4;
+  /** Interface it leaves on once resolved (arpresolve's `ifp`), by index. */
+  readonly ifindex: number;
 }
 
 /** ARP's `time_second`: the clock's whole seconds plus one, never 0. */

@@ -36,12 +36,23 @@ export function arpSendHeld(rep: ArpReplica, rt: ArpRt, held: HeldPacket, ifp: I
   rep.transmit(ifp, frame);
 }
 
-/** Free the packet `rt` holds on this CPU, if any, counting it in `dropped`. */
-export function arpDropHeld(rep: ArpReplica, rt: ArpRt, reason: string): void {
+/** Free the packet held on this CPU for address `key` (int32), if any, counting it in `dropped`. */
+export function arpDropHeld(rep: ArpReplica, key: number, reason: string): void {
   if (rep.held.size === 0) return;
-  const h = rep.held.get(rt);
+  const h = rep.held.get(key);
   if (h === undefined) return;
-  rep.held.delete(rt);
+  rep.held.delete(key);
   rep.stats.dropped++;
-  if (rep.tracing) rep.emit('arp.held_dropped', { ip: formatIpv4(rt.dst), iface: rt.ifp.name, reason });
+  if (rep.tracing) {
+    rep.emit('arp.held_dropped', { ip: formatIpv4(key >>> 0), iface: rep.net.ifnetByIndex(h.ifindex)?.name ?? '?', reason });
+  }
+}
+
+/** Send the packet held on this CPU for `rt`, if any (the entry just resolved), on `ifp`. */
+export function arpReleaseHeld(rep: ArpReplica, rt: ArpRt, ifp: Ifnet): void {
+  if (rep.held.size === 0) return;
+  const h = rep.held.get(rt.key);
+  if (h === undefined) return;
+  rep.held.delete(rt.key);
+  arpSendHeld(rep, rt, h, ifp);
 }

@@ -17,9 +17,10 @@ import type { Ifnet, InIfaddr } from '../inet/ifnet.js';
 import type { NetStack } from '../inet/stack.js';
 import { ARP_FRAME_LEN } from '../wire/arp.js';
 import { ArpStat } from './stats.js';
-import { arpTime, type ArpRouteTable, type ArpRt, type HeldPacket, type Llinfo } from './llinfo.js';
+import { arpTime, type ArpRouteTable, type HeldPacket, type Llinfo } from './llinfo.js';
 import { arpIfAddr, arpRtRequest } from './rtrequest.js';
 import { arpTimer } from './lookup.js';
+import type { ArpResolveUpdate } from './resolve.js';
 
 /** Sends one frame on `ifp`; `frame` may be reused after the call returns. */
 export type ArpTransmit = (ifp: Ifnet, frame: Uint8Array) => void;
@@ -43,6 +44,13 @@ export interface ArpReplicaOptions {
    * off and announces once the address is bound.
    */
   gratuitous?: boolean | undefined;
+  /**
+   * Replicated resolution (see ArpResolveUpdate): arpResolve then changes
+   * no entry itself but hands each step to this function, for the driver to
+   * apply on every replica with arpResolveOnCpu. Omitted: the seed's
+   * behaviour, each CPU resolving on its own copy.
+   */
+  onResolveUpdate?: ((u: ArpResolveUpdate) => void) | undefined;
 }
 
 export class ArpReplica {
@@ -53,13 +61,15 @@ export class ArpReplica {
   readonly timers: TimerQueue;
   transmit: ArpTransmit;
   readonly stats = new ArpStat();
-  /** la_hold of each entry that holds a packet on this CPU. */
-  readonly held = new Map<ArpRt, HeldPacket>();
+  /** la_hold: the packet each entry holds on this CPU, by the entry's key (`rt.key`, the int32 address). */
+  readonly held = new Map<number, HeldPacket>();
   /** Rate-limited event output. */
   readonly log: RateLimitedLog;
   /** False when events go nowhere: per-frame trace events are then not even built. */
   tracing: boolean;
   gratuitous: boolean;
+  /** Replicated-resolution output (null: the seed's per-CPU resolution). */
+  resolveSink: ((u: ArpResolveUpdate) => void) | null;
   /**
    * arpResolve's out-parameter: the destination MAC of the last call that
    * returned ARPRES_RESOLVED (read it before the next call).
@@ -79,6 +89,7 @@ export class ArpReplica {
     this.timers = opts.timers;
     this.transmit = opts.transmit;
     this.gratuitous = opts.gratuitous ?? true;
+    this.resolveSink = opts.onResolveUpdate ?? null;
     const sink = opts.events ?? opts.net.events;
     this.tracing = sink !== nullSink;
     this.log = new RateLimitedLog(sink, new RateLimiter(this.clock, () => this.sysctl.v.maxLogPerSecond));

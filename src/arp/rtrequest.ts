@@ -4,7 +4,7 @@
  * request for each address added).
  */
 import { IPV4_ANY, isIpv4Multicast, ipv4MulticastMac } from '../wire/addr.js';
-import { RTF_ANNOUNCE, RTF_CLONING, RTF_GATEWAY, RTF_LLINFO } from '../route/rtentry.js';
+import { RTF_ANNOUNCE, RTF_CLONING, RTF_GATEWAY, RTF_LLINFO, RTF_PROXY } from '../route/rtentry.js';
 import { RTM_ADD, RTM_DELETE, RTM_RESOLVE, type RtRequestCmd } from '../route/table.js';
 import { IFT_LOOP, type InIfaddr } from '../inet/ifnet.js';
 import { inBroadcast } from '../inet/in.js';
@@ -22,7 +22,7 @@ export function arpRtRequest(rep: ArpReplica, cmd: RtRequestCmd, rt: ArpRt): voi
     if (rt.llinfo === null) return;
     rt.llinfo = null;
     rt.flags &= ~RTF_LLINFO;
-    arpDropHeld(rep, rt, 'deleted');
+    if ((rt.flags & RTF_PROXY) === 0) arpDropHeld(rep, rt.key, 'deleted');
     return;
   }
   if (cmd === RTM_ADD) {

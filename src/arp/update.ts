@@ -9,7 +9,7 @@ import { RTF_REJECT } from '../route/rtentry.js';
 import { etherBridgeInterface, type Ifnet } from '../inet/ifnet.js';
 import { setLlinfo } from './llinfo.js';
 import { arpLookup } from './lookup.js';
-import { arpSendHeld } from './output.js';
+import { arpReleaseHeld } from './output.js';
 import type { ArpReplica } from './replica.js';
 import type { ArpUpdate } from './input.js';
 
@@ -100,12 +100,6 @@ function updateOnCpu(rep: ArpReplica, u: ArpUpdate, isCpu0: boolean): ArpUpdateR
   if (log && !had) rep.emit('arp.learned', { ip: formatIpv4(u.saddr), mac: formatMac(u.sha), iface: ifp.name });
 
   // This CPU may hold a packet for the entry: send it now.
-  if (rep.held.size !== 0) {
-    const h = rep.held.get(rt);
-    if (h !== undefined) {
-      rep.held.delete(rt);
-      arpSendHeld(rep, rt, h, ifp);
-    }
-  }
+  arpReleaseHeld(rep, rt, ifp);
   return 'updated';
 }

@@ -22,6 +22,8 @@ import { arpIntr } from '../../src/arp/intr.js';
 import { ArpInputDecision, arpDropEvent, arpInputReply, inArpInput } from '../../src/arp/input.js';
 import { arpUpdateOnCpu } from '../../src/arp/update.js';
 import { arpAdminApply, arpList, arpSetOp, type ArpAdminOp } from '../../src/arp/admin.js';
+import { arpOutput, arpResolveOnCpu, type ArpResolveUpdate } from '../../src/arp/resolve.js';
+import { emitUdpDatagram } from '../../src/wire/ipv4.js';
 import type { Llinfo } from '../../src/arp/llinfo.js';
 import { arpFrame, ip, mac } from './helpers.js';
 
@@ -40,19 +42,44 @@ class Cluster {
   readonly events = new CollectingSink();
   readonly sent: Sent[] = [];
   readonly netisr = new ArpStat();
+  readonly outcomes: number[] = [];
   private readonly view = new ArpPacket();
   private readonly d = new ArpInputDecision();
+  /** Replicated-resolution steps waiting for the chain. */
+  private readonly steps: ArpResolveUpdate[] = [];
 
-  constructor(n: number) {
+  /** `replicated`: arpResolve's steps go down the chain (else each CPU resolves alone, as the seed). */
+  constructor(n: number, replicated = false) {
     for (let cpu = 0; cpu < n; cpu++) {
       const net = new NetStack<Llinfo>({ clock: this.clock, sysctl: new Sysctl(), events: this.events, cpu, reporting: cpu === 0 });
       this.reps.push(new ArpReplica({
         net, timers: this.timers, events: this.events,
         transmit: (ifp, frame) => this.sent.push({ t: this.clock.now(), iface: ifp.name, hex: Buffer.from(frame).toString('hex') }),
+        onResolveUpdate: replicated ? (u) => { this.steps.push(structuredClone(u)); } : undefined,
       }));
     }
     for (const f of IFS) for (const r of this.reps) r.net.ifAttach(f.name, { lladdr: f.mac });
     for (const f of IFS) this.addr(f.name, f.cidr[0], f.cidr[1], 'add');
+    for (const r of this.reps) r.net.routes.add({ dst: ip('192.168.7.0'), mask: ip('255.255.255.0'), gateway: ip('10.0.0.254') });
+  }
+
+  /**
+   * An IPv4 packet sent by the CPU its next hop hashes to. (Each CPU holds
+   * its own packet per entry, as in DragonFly: two CPUs resolving the same
+   * next hop would hold two packets where one CPU holds one.)
+   */
+  output(dst: Ipv4, id: number): void {
+    const rt = this.reps[0]!.net.routes.lookup(dst);
+    const hop = rt !== null && rt.gateway !== null ? rt.gateway : dst;
+    const cpu = (Math.imul(hop, 0x9e3779b1) >>> 0) % this.reps.length;
+    const pkt = new Uint8Array(28 + 4);
+    emitUdpDatagram(pkt, 0, { src: ip('10.0.0.1'), dst, srcPort: 9, payloadLen: 4, id });
+    this.outcomes.push(arpOutput(this.reps[cpu]!, pkt, dst));
+    // The chain: every step on every replica, in order.
+    while (this.steps.length > 0) {
+      const u = this.steps.shift()!;
+      this.reps.forEach((r, i) => arpResolveOnCpu(r, u, { isCpu0: i === 0 }));
+    }
   }
 
   /** ifconfig on every replica; the same errno everywhere or none. */
@@ -109,7 +136,7 @@ class Cluster {
 
 // ---- random operations ----
 
-const IPS: Ipv4[] = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.9', '10.0.0.255', '10.1.0.1', '10.1.0.2', '10.1.0.7', '0.0.0.0', '8.8.8.8'].map(ip);
+const IPS: Ipv4[] = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.9', '10.0.0.255', '10.1.0.1', '10.1.0.2', '10.1.0.7', '0.0.0.0', '8.8.8.8', '10.0.0.254', '192.168.7.9', '224.0.0.251'].map(ip);
 const MACS: Mac[] = [IFS[0]!.mac, mac('02:00:00:00:00:02'), mac('02:00:00:00:00:03'), mac('02:00:00:00:00:04'), MAC_BROADCAST];
 
 type Op =
@@ -119,7 +146,8 @@ type Op =
   | { k: 'flush' }
   | { k: 'sysctl'; name: string; value: number }
   | { k: 'alias'; how: 'add' | 'delete'; iface: number; last: number }
-  | { k: 'advance'; dt: number };
+  | { k: 'advance'; dt: number }
+  | { k: 'send'; ip: number; id: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ k: fc.constant('frame' as const), iface: fc.nat(1), op: fc.constantFrom(ARPOP_REQUEST, ARPOP_REPLY), sha: fc.nat(MACS.length - 1), spa: fc.nat(IPS.length - 1), tpa: fc.nat(IPS.length - 1), unicast: fc.boolean() }) },
@@ -134,6 +162,12 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   ) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('alias' as const), how: fc.constantFrom('add' as const, 'delete' as const), iface: fc.nat(1), last: fc.constantFrom(7, 9, 1) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('advance' as const), dt: fc.constantFrom(0.3, 1, 4, 30, 301) }) },
+);
+
+/** Input, admin and timers, plus IPv4 output through resolution. */
+const opArbWithSend: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 3, arbitrary: opArb },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('send' as const), ip: fc.nat(IPS.length - 1), id: fc.nat(0xffff) }) },
 );
 
 function run(c: Cluster, ops: readonly Op[]): void {
@@ -158,6 +192,7 @@ function run(c: Cluster, ops: readonly Op[]): void {
       case 'sysctl': c.admin({ op: 'sysctl', name: o.name, value: o.value }); break;
       case 'alias': c.addr(IFS[o.iface]!.name, (IFS[o.iface]!.cidr[0] & ~0xff) + o.last, 24, o.how); break;
       case 'advance': c.advance(o.dt); break;
+      case 'send': c.output(IPS[o.ip]!, o.id); break;
     }
   }
 }
@@ -178,6 +213,40 @@ test('arp_update_msghandler: N replicas through the decide/apply split equal one
     return true;
   }), { numRuns: 150 });
   t.pass();
+});
+
+/**
+ * Events without the CPU that reported them, sorted: a held packet is
+ * dropped or sent by the CPU holding it, so across CPUs the order of events
+ * of the same instant is not the single CPU's.
+ */
+const noCpu = (c: Cluster): string => JSON.stringify(c.events.events.map(({ cpu: _cpu, ...rest }) => JSON.stringify(rest)).sort());
+
+test('arpresolve (replicated steps): N replicas with output through resolution equal the seed on one CPU', (t) => {
+  fc.assert(fc.property(fc.integer({ min: 1, max: 4 }), fc.array(opArbWithSend, { minLength: 1, maxLength: 80 }), (n, ops) => {
+    const seed = new Cluster(1, false);
+    const many = new Cluster(n, true);
+    run(seed, ops);
+    run(many, ops);
+    const ref = JSON.stringify(seed.dump(0));
+    for (let i = 0; i < n; i++) if (JSON.stringify(many.dump(i)) !== ref) return false;
+    return JSON.stringify(many.outcomes) === JSON.stringify(seed.outcomes) &&
+      JSON.stringify(many.sent) === JSON.stringify(seed.sent) &&
+      noCpu(many) === noCpu(seed);
+  }), { numRuns: 150 });
+  t.pass();
+});
+
+test('arpresolve (seed, per CPU): without replicated steps the resolving CPU alone holds the unresolved entry', (t) => {
+  const c = new Cluster(2, false);
+  arpOutput(c.reps[1]!, null, ip('10.0.0.2'));
+  t.is(arpList(c.reps[1]!).find((e) => e.ip === '10.0.0.2')?.asked, 1);
+  t.is(arpList(c.reps[0]!).find((e) => e.ip === '10.0.0.2'), undefined, 'CPU0 knows nothing of it');
+  const r = new Cluster(2, true);
+  r.sent.length = 0;
+  r.output(ip('10.0.0.2'), 1);
+  t.deepEqual(arpList(r.reps[0]!).map((e) => [e.ip, e.asked]), arpList(r.reps[1]!).map((e) => [e.ip, e.asked]));
+  t.is(r.sent.filter((f) => f.hex.slice(24, 28) === '0806').length, 1, 'one request, from the resolving CPU');
 });
 
 test('arp_update_msghandler: replicas other than CPU0 stay silent but apply everything', (t) => {
