@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * The arpemu command (CONTRACT.md "Commands"). Exit codes: 0 success, 1 a
+ * failure explained on one stderr line, 2 bad usage.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT_USAGE, reportFailure } from './common.js';
+import { replayCommand } from './replay.js';
+
+const program = new Command('arpemu')
+  .description('a multi-threaded, per-CPU re-creation of a BSD kernel\'s IPv4 ARP subsystem')
+  .version('0.1.0')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+for (const cmd of [replayCommand()]) {
+  cmd.exitOverride();
+  program.addCommand(cmd);
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; every other commander error is bad usage.
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    const command = program.args[0] ?? 'arpemu';
+    return reportFailure(e, command);
+  }
+}
+
+process.exitCode = await main(process.argv);
