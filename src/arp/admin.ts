@@ -228,3 +228,19 @@ export function arpList(rep: ArpReplica): ArpEntryDump[] {
   }
   return out;
 }
+
+/**
+ * One line of BSD `arp -a` for an entry:
+ *   ? (10.0.0.2) at 02:00:00:00:00:02 on vemu0 expires in 1187 seconds [ethernet]
+ *   ? (10.0.0.1) at 02:00:00:00:01:01 on vemu0 permanent [ethernet]
+ *   ? (10.0.0.50) at 02:00:00:00:00:50 on vemu0 permanent published [ethernet]
+ *   ? (10.0.0.3) at (incomplete) on vemu0 expired [ethernet]
+ */
+export function formatArpLine(e: ArpEntryDump): string {
+  let s = `? (${e.ip}) at ${e.mac ?? '(incomplete)'} on ${e.iface}`;
+  if (e.flags.includes('permanent')) s += ' permanent';
+  else if (e.expires > 0) s += ` expires in ${e.expires} seconds`;
+  else s += ' expired';
+  if (e.flags.includes('pub')) s += e.flags.includes('only') ? ' published (proxy only)' : ' published';
+  return s + ' [ethernet]';
+}

@@ -1,8 +1,9 @@
 /**
  * arp_update_oncpu: apply one in_arpinput update to this replica. Run on
  * every CPU in chain order; only the reporting CPU (CPU0) logs, counts the
- * refusals and reports route messages. A CPU that holds a packet for the
- * entry sends it itself once the entry resolves.
+ * refusals and reports route messages (the seed logs a wrong interface on
+ * every CPU; one line is enough). A CPU that holds a packet for the entry
+ * sends it itself once the entry resolves.
  */
 import { formatIpv4, formatMac } from '../wire/addr.js';
 import { RTF_REJECT } from '../route/rtentry.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { isArpemuError } from '../../src/util/errors.js';
 import { RTF_ANNOUNCE, RTF_PROXY, RTF_STATIC } from '../../src/route/rtentry.js';
-import { arpAdminApply, arpSetOp, checkAdminOp, type ArpAdminOp } from '../../src/arp/admin.js';
+import { arpAdminApply, arpSetOp, checkAdminOp, formatArpLine, type ArpAdminOp } from '../../src/arp/admin.js';
 import { IP_H2, IP_US, MAC_H2, MAC_H3, MAC_US, decodeArp, ip, reply, request, stack1 } from './helpers.js';
 
 function code(fn: () => unknown): string | undefined {
@@ -109,4 +109,20 @@ test('admin ops are plain data and validated at the door', (t) => {
   t.is(code(() => checkAdminOp({ op: 'set', ip: 1, mac: 2 ** 48, expire: 0, pub: false, only: false, iface: null })), 'EINVAL');
   t.is(code(() => checkAdminOp({ op: 'bogus' } as unknown as ArpAdminOp)), 'EINVAL');
   t.deepEqual(arpAdminApply(s.rep, op), { count: 1 });
+});
+
+test('arp -a: BSD lines for dynamic, permanent, published and incomplete entries', (t) => {
+  const { s } = stack1();
+  s.advance(2); // after arptimer's first walk, which would free the incomplete entry
+  s.input('eth0', request(MAC_H2, IP_H2, IP_US));
+  s.arpSet(ip('10.0.0.50'), MAC_H3, { pub: true });
+  s.sendUdp(ip('10.0.0.3'));
+  s.advance(11);
+  const lines = s.list().map(formatArpLine);
+  t.deepEqual(lines, [
+    '? (10.0.0.1) at 02:00:00:00:01:01 on eth0 permanent [ethernet]',
+    '? (10.0.0.2) at 02:00:00:00:00:02 on eth0 expires in 1189 seconds [ethernet]',
+    '? (10.0.0.3) at (incomplete) on eth0 expired [ethernet]',
+    '? (10.0.0.50) at 02:00:00:00:00:03 on eth0 permanent published [ethernet]',
+  ]);
 });
