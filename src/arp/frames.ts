@@ -3,23 +3,43 @@
  * allocation): requests as arpreq_alloc/arpreq_send build them, replies as
  * in_arpinput turns a request around, and the Ethernet frame of an IPv4
  * packet leaving through ether_output after resolution.
+ *
+ * ARP frames are written field by field at fixed offsets (the Ethernet/IPv4
+ * layout, RFC 826): a reply is built for every request we answer, and this
+ * is several times faster than composing the generic wire encoders.
  */
-import { MAC_BROADCAST, writeIpv4, writeMac, type Ipv4, type Mac } from '../wire/addr.js';
+import { MAC_BROADCAST, type Ipv4, type Mac } from '../wire/addr.js';
 import { ARPHRD_ETHER, ARPOP_REPLY, ARPOP_REQUEST, ARP_FRAME_LEN } from '../wire/arp.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IP, ETHER_HDR_LEN, emitEthernet } from '../wire/ethernet.js';
 
 export { ARP_FRAME_LEN };
 
-/** Write an Ethernet/IPv4 ARP packet with an explicit hardware type. */
-function writeArp(buf: Uint8Array, off: number, hrd: number, op: number, sha: Mac, spa: Ipv4, tha: Mac, tpa: Ipv4): void {
-  buf[off] = hrd >>> 8; buf[off + 1] = hrd;
-  buf[off + 2] = ETHERTYPE_IP >>> 8; buf[off + 3] = ETHERTYPE_IP & 0xff;
-  buf[off + 4] = 6; buf[off + 5] = 4;
-  buf[off + 6] = op >>> 8; buf[off + 7] = op;
-  writeMac(buf, off + 8, sha);
-  writeIpv4(buf, off + 14, spa);
-  writeMac(buf, off + 18, tha);
-  writeIpv4(buf, off + 24, tpa);
+function putMac(b: Uint8Array, o: number, mac: Mac): void {
+  const hi = (mac / 0x1_0000_0000) | 0; // mac < 2^48: the high 16 bits
+  const lo = mac >>> 0;
+  b[o] = hi >>> 8; b[o + 1] = hi;
+  b[o + 2] = lo >>> 24; b[o + 3] = lo >>> 16; b[o + 4] = lo >>> 8; b[o + 5] = lo;
+}
+
+function putIp(b: Uint8Array, o: number, ip: Ipv4): void {
+  b[o] = ip >>> 24; b[o + 1] = ip >>> 16; b[o + 2] = ip >>> 8; b[o + 3] = ip;
+}
+
+/** Ethernet header to `dst` from `src`, then an Ethernet/IPv4 ARP packet (42 bytes in all). */
+function putArpFrame(b: Uint8Array, dst: Mac, src: Mac, hrd: number, op: number, sha: Mac, spa: Ipv4, tha: Mac, tpa: Ipv4): number {
+  if (b.length < ARP_FRAME_LEN) throw new RangeError(`ARP frame needs ${ARP_FRAME_LEN} bytes, buffer has ${b.length}`);
+  putMac(b, 0, dst);
+  putMac(b, 6, src);
+  b[12] = ETHERTYPE_ARP >>> 8; b[13] = ETHERTYPE_ARP & 0xff;
+  b[14] = hrd >>> 8; b[15] = hrd;
+  b[16] = ETHERTYPE_IP >>> 8; b[17] = ETHERTYPE_IP & 0xff;
+  b[18] = 6; b[19] = 4;
+  b[20] = op >>> 8; b[21] = op;
+  putMac(b, 22, sha);
+  putIp(b, 28, spa);
+  putMac(b, 32, tha);
+  putIp(b, 38, tpa);
+  return ARP_FRAME_LEN;
 }
 
 /**
@@ -27,9 +47,7 @@ function writeArp(buf: Uint8Array, off: number, hrd: number, op: number, sha: Ma
  * address zero. A gratuitous request has spa == tpa. Returns 42.
  */
 export function buildArpRequest(buf: Uint8Array, ethSrc: Mac, sha: Mac, spa: Ipv4, tpa: Ipv4): number {
-  emitEthernet(buf, 0, MAC_BROADCAST, ethSrc, ETHERTYPE_ARP);
-  writeArp(buf, ETHER_HDR_LEN, ARPHRD_ETHER, ARPOP_REQUEST, sha, spa, 0, tpa);
-  return ARP_FRAME_LEN;
+  return putArpFrame(buf, MAC_BROADCAST, ethSrc, ARPHRD_ETHER, ARPOP_REQUEST, sha, spa, 0, tpa);
 }
 
 /**
@@ -39,9 +57,7 @@ export function buildArpRequest(buf: Uint8Array, ethSrc: Mac, sha: Mac, spa: Ipv
  * and leaves ar_hrd alone); the protocol type is forced to IPv4. Returns 42.
  */
 export function buildArpReply(buf: Uint8Array, hrd: number, ethSrc: Mac, sha: Mac, spa: Ipv4, tha: Mac, tpa: Ipv4): number {
-  emitEthernet(buf, 0, tha, ethSrc, ETHERTYPE_ARP);
-  writeArp(buf, ETHER_HDR_LEN, hrd, ARPOP_REPLY, sha, spa, tha, tpa);
-  return ARP_FRAME_LEN;
+  return putArpFrame(buf, tha, ethSrc, hrd, ARPOP_REPLY, sha, spa, tha, tpa);
 }
 
 /** An IPv4 packet in an Ethernet II frame; returns the frame length. */

@@ -7,10 +7,8 @@ import { formatIpv4, formatMac, type Ipv4 } from '../wire/addr.js';
 import { RTF_ANNOUNCE, RTF_GATEWAY, RTF_LLINFO, RTF_REJECT, RTF_STATIC, RTF_WASCLONED } from '../route/rtentry.js';
 import { setLlinfo, type ArpRt } from './llinfo.js';
 import type { ArpReplica } from './replica.js';
-import type { RtLookupOptions } from '../route/table.js';
+import { RTL_DOCLONE, RTL_REPORTMSG } from '../route/table.js';
 
-const CLONE: RtLookupOptions = { clone: true };
-const CLONE_REPORT: RtLookupOptions = { clone: true, report: true };
 const PROXY = { proxy: true };
 
 /** Why arplookup found no usable entry (the seed's log reasons). */
@@ -39,7 +37,7 @@ export function arpLookup(rep: ArpReplica, addr: Ipv4, create: boolean, report: 
     }
     if (rt === null) return null;
   } else if (create) {
-    rt = table.rtlookup(addr, report ? CLONE_REPORT : CLONE);
+    rt = table.rtlookupFlags(addr, report ? RTL_DOCLONE | RTL_REPORTMSG : RTL_DOCLONE);
   } else {
     rt = table.lookup(addr);
   }

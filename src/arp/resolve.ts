@@ -18,11 +18,11 @@ import { laAsked, laPreempt, setLaAsked, setLaPreempt, setLlinfo, type ArpRt } f
 import { arpLookup } from './lookup.js';
 import { arpDropHeld, arpReleaseHeld, arpRequest } from './output.js';
 import type { ArpReplica } from './replica.js';
-import type { RtLookupOptions } from '../route/table.js';
+import { RTL_DOCLONE, RTL_REPORTMSG } from '../route/table.js';
 
-const CLONE: RtLookupOptions = { clone: true };
-const CLONE_REPORT: RtLookupOptions = { clone: true, report: true };
-const PURE: RtLookupOptions = {};
+const CLONE = RTL_DOCLONE;
+const CLONE_REPORT = RTL_DOCLONE | RTL_REPORTMSG;
+const PURE = 0;
 
 /** `rep.mac` holds the destination MAC: send now. */
 export const ARPRES_RESOLVED = 0;
@@ -69,13 +69,13 @@ function rtLlroute(rep: ArpReplica, dst: Ipv4, rt0: ArpRt): ArpRt | number {
   const opts = rep.resolveSink === null ? CLONE : PURE;
   let up: ArpRt | null = rt0;
   if ((rt0.flags & RTF_UP) === 0) {
-    up = rep.routes.rtlookup(dst, opts);
+    up = rep.routes.rtlookupFlags(dst, opts);
     if (up === null) return ARPRES_HOSTUNREACH;
   }
   let rt: ArpRt | null = up;
   if ((up.flags & RTF_GATEWAY) !== 0) {
     // (the seed caches this as rt_gwroute; a lookup gives the same entry)
-    rt = rep.routes.rtlookup(up.gwLo >>> 0, opts);
+    rt = rep.routes.rtlookupFlags(up.gwLo >>> 0, opts);
     if (rt === null) return ARPRES_HOSTUNREACH;
   }
   if ((rt.flags & RTF_REJECT) !== 0 && (rt.expire === 0 || rep.now() < rt.expire)) {
@@ -236,7 +236,7 @@ export function arpResolveOnCpu(rep: ArpReplica, u: ArpResolveUpdate, opts?: { i
     return;
   }
   if (u.kind === 'clone') {
-    rep.routes.rtlookup(u.ip, isCpu0 ? CLONE_REPORT : CLONE); // as ip_output's rtalloc
+    rep.routes.rtlookupFlags(u.ip, isCpu0 ? CLONE_REPORT : CLONE); // as ip_output's rtalloc
     return;
   }
   const rt = ifp === undefined ? null : arpLookup(rep, u.ip, true, isCpu0, false);
@@ -272,7 +272,7 @@ export function arpOutput(rep: ArpReplica, packet: Uint8Array | null, dst: Ipv4)
   // ip_output's rtalloc clones the entry; in replicated mode the chain does.
   let rt0: ArpRt | null;
   if (rep.resolveSink === null) {
-    rt0 = rep.routes.rtlookup(dst, rep.reporting ? CLONE_REPORT : CLONE);
+    rt0 = rep.routes.rtlookupFlags(dst, rep.reporting ? CLONE_REPORT : CLONE);
   } else {
     rt0 = rep.routes.lookup(dst);
     if (rt0 !== null && rt0.isNet && (rt0.flags & (RTF_CLONING | RTF_GATEWAY)) === RTF_CLONING) {

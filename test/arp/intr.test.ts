@@ -138,3 +138,17 @@ test('arpstat: per-CPU counters sum by field and by drop reason name', (t) => {
   t.is(Object.keys(s.drops).length, DROP_REASON_NAMES.length - 1);
   t.is(JSON.stringify(s).includes('"ok"'), false);
 });
+
+test('arprequest / in_arpinput reply: byte for byte what the wire encoder writes', (t) => {
+  fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 48 - 1 }), fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+    fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (a, b, ipa, ipb) => {
+      const mine = new Uint8Array(42); const ref = new Uint8Array(42);
+      buildArpRequest(mine, a, b, ipa, ipb);
+      emitArpFrame(ref, MAC_BROADCAST, a, { op: ARPOP_REQUEST, sha: b, spa: ipa, tha: 0, tpa: ipb });
+      if (Buffer.compare(mine, ref) !== 0) return false;
+      buildArpReply(mine, 1, a, b, ipa, a, ipb);
+      emitArpFrame(ref, a, a, { op: ARPOP_REPLY, sha: b, spa: ipa, tha: a, tpa: ipb });
+      return Buffer.compare(mine, ref) === 0;
+    }));
+  t.throws(() => buildArpRequest(new Uint8Array(41), 1, 1, 1, 1), { instanceOf: RangeError });
+});
