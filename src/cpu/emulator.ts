@@ -18,6 +18,7 @@ import type { ArpAdminOp, ArpEntryDump } from '../arp/admin.js';
 import type { ArpResolveOutcome } from '../arp/resolve.js';
 import type { ArpStatValues } from '../arp/stats.js';
 import type { NetDump } from '../inet/stack.js';
+import type { KnobInfo } from '../sysctl/index.js';
 
 /** An Ethernet interface of the emulator (config `interfaces[]`). */
 export interface EmuInterface {
@@ -109,5 +110,9 @@ export interface Emulator {
   quiesce(): Promise<void>;
   onTransmit(handler: TransmitHandler): void;
   dump(): Promise<EmuDump>;
+  /** Counters of each CPU, in CPU order (netstat -s --per-cpu); dump().stats is their sum. */
+  stats(): Promise<ArpStatValues[]>;
+  /** sysctl NAME (every knob when omitted), read from CPU0; ENOENT for an unknown name. */
+  sysctl(name?: string): Promise<KnobInfo[]>;
   close(): Promise<void>;
 }

@@ -10,7 +10,8 @@ import { RTF_REJECT } from '../route/rtentry.js';
 import { ArpStack } from '../arp/stack.js';
 import { arpList } from '../arp/admin.js';
 import { arpOutput, arpResolveOutcome, ARPRES_HELD, type ArpResolveOutcome } from '../arp/resolve.js';
-import { sumArpStats } from '../arp/stats.js';
+import { sumArpStats, type ArpStatValues } from '../arp/stats.js';
+import type { KnobInfo } from '../sysctl/index.js';
 import { applyEmuOp } from './ops.js';
 import { buildDatagram } from './datagram.js';
 import type { Datagram, EmuDump, EmuOp, EmuOpResult, Emulator, EmulatorOptions, TransmitHandler } from './emulator.js';
@@ -97,6 +98,13 @@ export class SingleCpuEmulator implements Emulator {
       cpus: [{ cpu: 0, arp: arpList(this.stack.rep), routes: net.routes }],
       stats: sumArpStats([this.stack.rep.stats]),
     };
+  }
+
+  async stats(): Promise<ArpStatValues[]> { return [sumArpStats([this.stack.rep.stats])]; }
+
+  async sysctl(name?: string): Promise<KnobInfo[]> {
+    const s = this.stack.sysctl;
+    return name === undefined ? s.list() : [{ ...s.describe(name), value: s.get(name) }];
   }
 
   async close(): Promise<void> {
