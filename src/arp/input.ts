@@ -11,7 +11,7 @@
  *
  * No allocation per frame: the decision object is the caller's, reused.
  */
-import { formatIpv4, formatMac, readMac, type Ipv4, type Mac } from '../wire/addr.js';
+import { formatIpv4, formatMac, readIpv4, readMac, type Ipv4, type Mac } from '../wire/addr.js';
 import { ARPOP_REQUEST, type ArpPacket } from '../wire/arp.js';
 import { etherBridgeInterface, IFF_STATICARP, type Ifnet, type InIfaddr } from '../inet/ifnet.js';
 import { buildArpReply } from './frames.js';
@@ -94,7 +94,7 @@ function matchIfaddr(ia: InIfaddr, ifp: Ifnet): Ifnet | null {
 
 /**
  * in_arpinput's decision for a checked Ethernet/IPv4 request or reply
- * (`view` after arpIntr returned ARP_OK) received on `rcvif`. Fills `d`
+ * (`view` after arpIntr returned ARP_OK: hln 6, pln 4) received on `rcvif`. Fills `d`
  * and returns d.drop (0 when the frame was processed). Counts rxrequests,
  * rxreplies, rxannounces, dupips, accepted or the drop reason, and emits
  * the input diagnostics (arp.dupip, arp.bcast_lladdr, arp.drop).
@@ -102,9 +102,11 @@ function matchIfaddr(ia: InIfaddr, ifp: Ifnet): Ifnet | null {
 export function inArpInput(rep: ArpReplica, view: ArpPacket, rcvif: Ifnet, d: ArpInputDecision): number {
   d.reset();
   const st = rep.stats;
-  const op = view.op;
-  const isaddr = view.spa;
-  let itaddr = view.tpa;
+  // A checked view is Ethernet/IPv4 (hln 6, pln 4): fixed offsets (RFC 826).
+  const buf = view.buf, o = view.off;
+  const op = (buf[o + 6]! << 8) | buf[o + 7]!;
+  const isaddr = readIpv4(buf, o + 14);
+  let itaddr = readIpv4(buf, o + 24);
   if (op === ARPOP_REQUEST) st.rxrequests++; else st.rxreplies++;
   if (isaddr === itaddr) st.rxannounces++;
 
@@ -130,7 +132,7 @@ export function inArpInput(rep: ArpReplica, view: ArpPacket, rcvif: Ifnet, d: Ar
 
   const enaddr = ifp.lladdr;
   const myaddr = ia.addr;
-  const sha = view.sha;
+  const sha = readMac(buf, o + 8);
   if (sha === enaddr) return inputDrop(rep, d, DROP_FROM_SELF, rcvif); // our own frame
   if (sha === ifp.broadcastLladdr) {
     if (rep.tracing) rep.emit('arp.bcast_lladdr', { ip: formatIpv4(isaddr), iface: rcvif.name });
@@ -157,7 +159,7 @@ export function inArpInput(rep: ArpReplica, view: ArpPacket, rcvif: Ifnet, d: Ar
     u.ifindex = rcvif.index;
     u.saddr = isaddr;
     u.sha = sha;
-    u.hln = view.hln;
+    u.hln = buf[o + 4]!;
     u.create = itaddr === myaddr;
     u.time = rep.now();
     u.src = etherSource(view);
@@ -165,7 +167,7 @@ export function inArpInput(rep: ArpReplica, view: ArpPacket, rcvif: Ifnet, d: Ar
   }
   d.isRequest = op === ARPOP_REQUEST;
   d.replyIfindex = ifp.index;
-  d.hrd = view.hrd;
+  d.hrd = (buf[o]! << 8) | buf[o + 1]!;
   d.itaddr = itaddr;
   d.myaddr = myaddr;
   d.enaddr = enaddr;
