@@ -14,7 +14,8 @@ export type ArpemuCode =
   | Errno
   | 'ERR_PCAP_FORMAT' | 'ERR_PCAP_LINKTYPE' | 'ERR_LINK_CLOSED'
   | 'ERR_LIVE_UNAVAILABLE' | 'ERR_LIVE_PERMISSION' | 'ERR_LIVE_NO_DEVICE'
-  | 'ERR_CONFIG' | 'ERR_USAGE';
+  | 'ERR_CONFIG' | 'ERR_USAGE'
+  | 'ERR_MSGPORT_CLOSED';
 
 export class ArpemuError extends Error {
   readonly code: ArpemuCode;
