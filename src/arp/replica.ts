@@ -80,6 +80,7 @@ export class ArpReplica {
   /** Set while an operation applies with an explicit isCpu0 (hooks read it). */
   reportOverride: boolean | undefined = undefined;
   private timer: TimerHandle | undefined;
+  private timerAt: number | undefined;
 
   constructor(opts: ArpReplicaOptions) {
     this.net = opts.net;
@@ -113,11 +114,17 @@ export class ArpReplica {
     this.log.emit(makeEvent(name, this.clock.now(), this.cpu, fields) as unknown as ArpemuEvent);
   }
 
-  /** Arm arptimer `delay` seconds from now (it re-arms itself every prune_intvl). */
+  /**
+   * Arm arptimer `delay` seconds from now (it re-arms itself every
+   * prune_intvl). A replica started or resynchronised later can align its
+   * walks with CPU0's by passing `cpu0.timerAt - now`.
+   */
   startTimer(delay: number): void {
     this.timers.cancel(this.timer);
+    this.timerAt = this.clock.now() + delay;
     this.timer = this.timers.after(delay, () => {
       this.timer = undefined;
+      this.timerAt = undefined;
       arpTimer(this);
       this.startTimer(this.sysctl.v.pruneIntvl);
     });
@@ -126,7 +133,11 @@ export class ArpReplica {
   stopTimer(): void {
     this.timers.cancel(this.timer);
     this.timer = undefined;
+    this.timerAt = undefined;
   }
+
+  /** Clock time of the next arptimer walk, or undefined when stopped. */
+  get nextWalk(): number | undefined { return this.timerAt; }
 
   /** Run `fn` with hooks seeing `isCpu0` as this replica's reporting role. */
   withRole<R>(isCpu0: boolean | undefined, fn: () => R): R {

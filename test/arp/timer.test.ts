@@ -92,3 +92,14 @@ test('arptimer: returns how many entries were due', (t) => {
   s.advance(1300);
   t.is(arpTimer(s.rep), 1);
 });
+
+test('arptimer: first walk 1 s after start, then every prune_intvl; a later replica can align with nextWalk', (t) => {
+  const { s } = stack1();
+  t.is(s.rep.nextWalk, 1);
+  s.advance(1);
+  t.is(s.rep.nextWalk, 301);
+  s.rep.stopTimer();
+  t.is(s.rep.nextWalk, undefined);
+  s.rep.startTimer(5);
+  t.is(s.rep.nextWalk, 6);
+});
