@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, reportFailure } from './common.js';
 import { replayCommand } from './replay.js';
+import { benchCommand } from './bench.js';
 
 const program = new Command('arpemu')
   .description('a multi-threaded, per-CPU re-creation of a BSD kernel\'s IPv4 ARP subsystem')
@@ -13,7 +14,7 @@ const program = new Command('arpemu')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-for (const cmd of [replayCommand()]) {
+for (const cmd of [replayCommand(), benchCommand()]) {
   cmd.exitOverride();
   program.addCommand(cmd);
 }

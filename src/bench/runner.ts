@@ -1,0 +1,248 @@
+/**
+ * `arpemu bench`: run the selected suites point by point, each point in a
+ * fresh child process (sequentially: on a 2-core machine two points at once
+ * would measure each other), then write results.jsonl, summary.md,
+ * report.html, charts/*.svg and model.json to the output directory.
+ *
+ * Why child processes and not the shared piscina pool: a pool's thread keeps
+ * its JIT state, heap and module cache from one point to the next, cannot
+ * get per-point V8 flags (--expose-gc, heap limits), and the suites that
+ * measure threads start worker pools of their own; a process per point costs
+ * ~50 ms, nothing next to a point's seconds of measuring.
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { applySets, baselineLabel, baselineOf, expandGrid, matches, pointLabel, samePoint } from './grid.js';
+import { loadAverage, machineInfo } from './machine.js';
+import { fitChainModel, type ChainObservation } from './model.js';
+import { Progress } from './progress.js';
+import { buildReport, formatValue, renderHtml, renderMarkdown, type RunMeta } from './report.js';
+import { relativeSpread, summarize } from './stats.js';
+import { evaluateTargets } from './targets.js';
+import type { ChildMessage, ChildRequest } from './child.js';
+import type { ChainModel, MetricResult, Point, PointResult, RepSample, SuiteDef, TargetDef, TargetResult } from './types.js';
+
+/** Where the chain model takes its observations from, in order of preference. */
+export interface ModelSource {
+  suite: string;
+  where: Partial<Point>;
+  /** Metric holding the round-trip latency of one update (seconds). */
+  latency: string;
+  /** Metric holding pipelined updates per second. */
+  throughput: string;
+}
+
+/** What bench/suites/index.ts exports. */
+export interface SuiteRegistry {
+  suites: readonly string[];
+  targets: readonly TargetDef[];
+  modelSources: readonly ModelSource[];
+}
+
+export interface BenchOptions {
+  /** Suite names (default: all). */
+  suites?: readonly string[];
+  quick: boolean;
+  out: string;
+  reps?: number;
+  warmup?: number;
+  /** `key=v1,v2` grid overrides. */
+  sets?: readonly string[];
+  /** Directory of the compiled suites (default: dist/bench/suites beside this build). */
+  suitesDir?: string;
+  /** The command line, for the report. */
+  command: string;
+  progress?: Progress;
+  /** Progress/log stream (default stderr). */
+  stream?: NodeJS.WriteStream;
+}
+
+export interface BenchRun {
+  results: PointResult[];
+  targets: TargetResult[];
+  model?: ChainModel;
+  outDir: string;
+  failed: number;
+}
+
+export function defaultSuitesDir(): string {
+  return fileURLToPath(new URL('../../bench/suites/', import.meta.url));
+}
+
+export async function loadRegistry(dir: string): Promise<{ registry: SuiteRegistry; suites: Map<string, SuiteDef>; files: Map<string, string> }> {
+  const registry = (await import(pathToFileURL(join(dir, 'index.js')).href)) as SuiteRegistry;
+  const suites = new Map<string, SuiteDef>();
+  const files = new Map<string, string>();
+  for (const name of registry.suites) {
+    const file = join(dir, `${name}.js`);
+    const mod = (await import(pathToFileURL(file).href)) as { default: SuiteDef };
+    if (mod.default?.name !== name) throw new TypeError(`${file}: default export must be the suite named ${name}`);
+    suites.set(name, mod.default);
+    files.set(name, file);
+  }
+  return { registry, suites, files };
+}
+
+/** The grid a run sweeps: the quick grid (default: first value of each key) or the full one, then --set. */
+export function gridFor(suite: SuiteDef, quick: boolean, sets: readonly string[]): Point[] {
+  let grid = suite.grid;
+  if (quick) grid = suite.quickGrid ?? Object.fromEntries(Object.entries(suite.grid).map(([k, v]) => [k, v.slice(0, 1)]));
+  // `--set key=v,...` applies to every suite having `key`; `--set suite.key=v,...` to that suite only.
+  const mine: string[] = [];
+  for (const set of sets) {
+    const m = /^(?:([\w-]+)\.)?([A-Za-z_][\w-]*)=(.*)$/.exec(set);
+    if (m === null) throw new RangeError(`--set ${JSON.stringify(set)}: expected [suite.]key=value[,value...]`);
+    if (m[1] !== undefined && m[1] !== suite.name) continue;
+    if (m[1] === undefined && !(m[2]! in suite.grid)) continue;
+    mine.push(`${m[2]}=${m[3]}`);
+  }
+  return expandGrid(applySets({ ...suite.grid, ...grid }, mine, suite.name), suite.exclude);
+}
+
+function runChild(file: string, suite: SuiteDef, req: ChildRequest, onLog: (m: string) => void): Promise<Extract<ChildMessage, { type: 'result' }>> {
+  const childPath = fileURLToPath(new URL('./child.js', import.meta.url));
+  return new Promise((resolve) => {
+    const child = fork(childPath, [], { execArgv: suite.nodeArgs ?? [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    let stderr = '';
+    let result: Extract<ChildMessage, { type: 'result' }> | undefined;
+    child.stdout?.on('data', () => {});
+    child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+    const timer = setTimeout(() => {
+      result ??= { type: 'result', status: 'failed', reason: `timed out after ${suite.timeoutSec ?? 300} s`, samples: [] };
+      child.kill('SIGKILL');
+    }, (suite.timeoutSec ?? 300) * 1000);
+    child.on('message', (m: ChildMessage) => {
+      if (m.type === 'log') onLog(m.message);
+      else result = m;
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+      resolve(result ?? { type: 'result', status: 'failed', reason: `child exited (${signal ?? code}) without a result${tail === '' ? '' : ': ' + tail}`, samples: [] });
+    });
+    child.send({ ...req, suiteFile: file });
+  });
+}
+
+function metricsOf(suite: SuiteDef, samples: readonly RepSample[]): Record<string, MetricResult> {
+  const out: Record<string, MetricResult> = {};
+  for (const md of suite.metrics) {
+    const xs = samples.map((s) => s[md.name]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    if (xs.length === 0) continue;
+    out[md.name] = { ...summarize(xs), unit: md.unit, better: md.better, samples: xs };
+  }
+  return out;
+}
+
+/** Fill in every result's ratios against the suite's baselines (medians over medians). */
+export function computeRatios(suite: SuiteDef, results: PointResult[]): void {
+  for (const r of results) {
+    if (r.status !== 'ok') continue;
+    for (const b of suite.baselines) {
+      const bp = baselineOf(r.point, b);
+      if (samePoint(bp, r.point)) continue;
+      const base = results.find((x) => x.status === 'ok' && samePoint(x.point, bp));
+      if (base === undefined) continue;
+      const ratios: Record<string, number> = {};
+      for (const [name, m] of Object.entries(r.metrics)) {
+        const bm = base.metrics[name];
+        if (bm !== undefined && bm.median !== 0) ratios[name] = m.median / bm.median;
+      }
+      r.ratios[baselineLabel(b)] = ratios;
+    }
+  }
+}
+
+/** The chain model from the first source with measurements at 2+ CPU counts. */
+export function modelFrom(results: readonly PointResult[], sources: readonly ModelSource[], cores: number): { model?: ChainModel; observed?: ChainObservation[]; note: string } {
+  const notes: string[] = [];
+  for (const src of sources) {
+    const ok = results.filter((r) => r.suite === src.suite && r.status === 'ok' && matches(r.point, src.where));
+    const observed: ChainObservation[] = [];
+    for (const r of ok) {
+      const lat = r.metrics[src.latency]?.median, thr = r.metrics[src.throughput]?.median;
+      if (typeof r.point['cpus'] === 'number' && lat !== undefined && thr !== undefined) observed.push({ cpus: r.point['cpus'], latency: lat, throughput: thr });
+    }
+    if (new Set(observed.map((o) => o.cpus)).size >= 2) {
+      const label = `${src.suite} (${pointLabel(src.where as Point)}; ${src.latency} and ${src.throughput}, medians)`;
+      return { model: fitChainModel(observed, cores, label), observed: observed.sort((a, b) => a.cpus - b.cpus), note: '' };
+    }
+    notes.push(`${src.suite}: ${observed.length} usable point(s)`);
+  }
+  return { note: `No model: it needs chain measurements at two or more CPU counts (${notes.join('; ') || 'no source suite ran'}).` };
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchRun> {
+  const t0 = Date.now();
+  const dir = opts.suitesDir ?? defaultSuitesDir();
+  const { registry, suites, files } = await loadRegistry(dir);
+  const names = opts.suites === undefined || opts.suites.length === 0 ? [...registry.suites] : [...opts.suites];
+  for (const n of names) if (!suites.has(n)) throw new RangeError(`--suite ${n}: no such suite (have ${registry.suites.join(', ')})`);
+  const sets = opts.sets ?? [];
+  for (const set of sets) {
+    const m = /^(?:([\w-]+)\.)?([A-Za-z_][\w-]*)=/.exec(set);
+    const used = m !== null && names.some((n) => (m[1] === undefined || m[1] === n) && m[2]! in suites.get(n)!.grid);
+    if (!used) throw new RangeError(`--set ${set}: no selected suite has that parameter`);
+  }
+  const plan = names.map((n) => ({ suite: suites.get(n)!, points: gridFor(suites.get(n)!, opts.quick, sets) }));
+  const total = plan.reduce((a, p) => a + p.points.length, 0);
+  const progress = opts.progress ?? new Progress({ total, ...(opts.stream === undefined ? {} : { stream: opts.stream }) });
+
+  mkdirSync(join(opts.out, 'charts'), { recursive: true });
+  const jsonl = join(opts.out, 'results.jsonl');
+  writeFileSync(jsonl, '');
+  const machine = machineInfo();
+  const loadStart = loadAverage();
+  const all: PointResult[] = [];
+  let failed = 0;
+
+  for (const { suite, points } of plan) {
+    progress.note(`== ${suite.name}: ${suite.title} (${points.length} point${points.length === 1 ? '' : 's'})`);
+    const results: PointResult[] = [];
+    for (const point of points) {
+      const label = `${suite.name} ${pointLabel(point)}`;
+      progress.start(label);
+      const reps = opts.reps ?? (opts.quick ? suite.quickReps ?? 3 : suite.reps ?? 5);
+      const warmup = opts.warmup ?? suite.warmup ?? 1;
+      const loadavg = loadAverage();
+      const date = new Date().toISOString();
+      const p0 = Date.now();
+      const res = await runChild(files.get(suite.name)!, suite, { type: 'run', suiteFile: '', point, quick: opts.quick, warmup, reps }, (m) => progress.note(`  ${suite.name}: ${m}`));
+      const r: PointResult = {
+        suite: suite.name, point, status: res.status, metrics: metricsOf(suite, res.samples), ratios: {},
+        warmup, reps, machine, loadavg, date, seconds: (Date.now() - p0) / 1000, quick: opts.quick,
+        ...(res.reason === undefined ? {} : { reason: res.reason }),
+        ...(res.info === undefined ? {} : { info: res.info }),
+      };
+      if (r.status === 'failed') failed++;
+      results.push(r);
+      const pm = r.metrics[suite.primary];
+      progress.finish(r.status !== 'ok' ? `${label}: ${r.status}: ${r.reason ?? ''}`
+        : `${label}: ${suite.primary} ${formatValue(pm?.median, pm?.unit ?? '')}${pm === undefined ? '' : ` ±${(relativeSpread(pm) * 50).toFixed(0)}%`}`);
+    }
+    computeRatios(suite, results);
+    appendFileSync(jsonl, results.map((r) => JSON.stringify(r)).join('\n') + (results.length > 0 ? '\n' : ''));
+    all.push(...results);
+  }
+  progress.end();
+
+  const ran = new Map(names.map((n) => [n, suites.get(n)!]));
+  const targets = evaluateTargets(registry.targets.filter((t) => ran.has(t.suite)), all, ran);
+  const { model, observed, note } = modelFrom(all, registry.modelSources, machine.cores);
+  const meta: RunMeta = {
+    command: opts.command, date: new Date(t0).toISOString(), machine, loadStart, loadEnd: loadAverage(),
+    quick: opts.quick, seconds: (Date.now() - t0) / 1000,
+  };
+  const report = buildReport({
+    meta, suites: [...ran.values()], results: all, targets,
+    ...(model === undefined ? { modelNote: note } : { model, modelObserved: observed ?? [] }),
+  });
+  for (const c of report.charts) writeFileSync(join(opts.out, 'charts', `${c.id}.svg`), c.svg + '\n');
+  writeFileSync(join(opts.out, 'summary.md'), renderMarkdown(report.blocks));
+  writeFileSync(join(opts.out, 'report.html'), renderHtml(report.blocks, 'arpemu bench'));
+  writeFileSync(join(opts.out, 'targets.json'), JSON.stringify(targets, null, 2) + '\n');
+  if (model !== undefined) writeFileSync(join(opts.out, 'model.json'), JSON.stringify({ label: 'MODEL (fitted, not measured)', ...model }, null, 2) + '\n');
+  return { results: all, targets, ...(model === undefined ? {} : { model }), outDir: opts.out, failed };
+}
