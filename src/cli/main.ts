@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_USAGE, reportFailure } from './common.js';
 import { replayCommand } from './replay.js';
 import { benchCommand } from './bench.js';
+import { runCommand } from './run.js';
 
 const program = new Command('arpemu')
   .description('a multi-threaded, per-CPU re-creation of a BSD kernel\'s IPv4 ARP subsystem')
@@ -14,7 +15,7 @@ const program = new Command('arpemu')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-for (const cmd of [replayCommand(), benchCommand()]) {
+for (const cmd of [runCommand(), replayCommand(), benchCommand()]) {
   cmd.exitOverride();
   program.addCommand(cmd);
 }

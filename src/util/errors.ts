@@ -15,7 +15,8 @@ export type ArpemuCode =
   | 'ERR_PCAP_FORMAT' | 'ERR_PCAP_LINKTYPE' | 'ERR_LINK_CLOSED'
   | 'ERR_LIVE_UNAVAILABLE' | 'ERR_LIVE_PERMISSION' | 'ERR_LIVE_NO_DEVICE'
   | 'ERR_CONFIG' | 'ERR_USAGE'
-  | 'ERR_MSGPORT_CLOSED';
+  | 'ERR_MSGPORT_CLOSED'
+  | 'ERR_INTERRUPTED';
 
 export class ArpemuError extends Error {
   readonly code: ArpemuCode;
