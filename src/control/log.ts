@@ -1,0 +1,99 @@
+/**
+ * The daemon's log: pino JSON lines on stdout (the journal under systemd),
+ * a pretty one-line form when stdout is a terminal.
+ *
+ * Protocol events (CONTRACT.md "Events") are logged as they are, so a line
+ * is `{"level":30,"time":<ms>,"t":<s>,"cpu":0,"event":"arp.learned",...}`;
+ * the daemon's own messages have `msg` and no `event`. Levels: per-frame
+ * trace events (requests/replies sent, learned, held) are `debug`, so the
+ * default `info` level keeps the log quiet under load; rate-limited
+ * diagnostics and state changes are `info`; conflicts `warn`.
+ */
+import pino, { type DestinationStream, type Level, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import { eventClass, type ArpemuEvent, type EventSink } from '../util/events.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface DaemonLogOptions {
+  level?: LogLevel;
+  /** Pretty lines instead of JSON (default: when the destination is a TTY). */
+  pretty?: boolean;
+  /** Default: stdout (fd 1). */
+  destination?: DestinationStream;
+}
+
+export interface DaemonLog {
+  /** Protocol events of every CPU and of conflict detection. */
+  readonly events: EventSink;
+  readonly logger: Logger;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  /** Whether per-frame events are written (level debug or lower). */
+  readonly tracing: boolean;
+  /** Write out what is buffered (shutdown). */
+  flush(): void;
+}
+
+const WARN_EVENTS = new Set<string>(['acd.conflict', 'acd.defence_failed', 'arp.dupip']);
+
+/** pino level of a contract event. */
+export function eventLevel(ev: ArpemuEvent): Level {
+  if (WARN_EVENTS.has(ev.event)) return 'warn';
+  return eventClass(ev.event) === 'trace' ? 'debug' : 'info';
+}
+
+/** One readable line for an event or message (the pretty form). */
+export function prettyMessage(log: Record<string, unknown>): string {
+  const skip = new Set(['level', 'time', 'msg', 'event', 't', 'cpu', 'pid', 'hostname']);
+  const parts: string[] = [];
+  if (typeof log['event'] === 'string') {
+    parts.push(String(log['event']));
+    if (typeof log['cpu'] === 'number' && log['cpu'] >= 0) parts.push(`cpu${log['cpu']}`);
+  }
+  if (typeof log['msg'] === 'string') parts.push(log['msg']);
+  for (const [k, v] of Object.entries(log)) {
+    if (skip.has(k) || v === undefined) continue;
+    parts.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  }
+  return parts.join(' ');
+}
+
+export function createDaemonLog(opts: DaemonLogOptions = {}): DaemonLog {
+  const level = opts.level ?? 'info';
+  const usePretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
+  let dest: DestinationStream;
+  let flush: () => void = () => {};
+  if (opts.destination !== undefined) {
+    dest = opts.destination;
+  } else if (usePretty) {
+    dest = pretty({
+      colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', hideObject: true, singleLine: true,
+      messageFormat: (log) => prettyMessage(log as Record<string, unknown>),
+    });
+  } else {
+    const sb = pino.destination({ dest: 1, sync: false });
+    dest = sb;
+    flush = () => { try { sb.flushSync(); } catch { /* not open yet or closed */ } };
+  }
+  const logger = pino({ level, base: undefined }, dest);
+  const tracing = logger.isLevelEnabled('debug');
+  const events: EventSink = {
+    emit(ev: ArpemuEvent): void {
+      const l = eventLevel(ev);
+      if (l === 'debug' && !tracing) return;
+      logger[l](ev as unknown as object);
+    },
+  };
+  return {
+    events,
+    logger,
+    tracing,
+    info: (msg, fields) => logger.info(fields ?? {}, msg),
+    warn: (msg, fields) => logger.warn(fields ?? {}, msg),
+    error: (msg, fields) => logger.error(fields ?? {}, msg),
+    flush,
+  };
+}
