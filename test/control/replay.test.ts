@@ -62,10 +62,19 @@ for (const s of SCENARIOS) {
  * expert item except the expected ones, each of which must occur (else the
  * exception is stale).
  */
+/** tshark is slow to start and the machine is shared: at most two at a time (else runs hit tshark's timeout). */
+let tsharkSlots = 2;
+const tsharkWaiting: (() => void)[] = [];
+async function tsharkLimited(path: string): Promise<Awaited<ReturnType<typeof tsharkCheck>>> {
+  while (tsharkSlots === 0) await new Promise<void>((r) => tsharkWaiting.push(r));
+  tsharkSlots--;
+  try { return await tsharkCheck(path); } finally { tsharkSlots++; tsharkWaiting.shift()?.(); }
+}
+
 async function checkCaptures(t: ExecutionContext, files: { what: string; path: string; frames: number | undefined }[], expected: ExpectedExpert[]): Promise<void> {
   const seen = new Set<number>();
   for (const f of files) {
-    const rep = await tsharkCheck(f.path);
+    const rep = await tsharkLimited(f.path);
     if (f.frames !== undefined) t.is(rep.frames, f.frames, `${f.what}: tshark reads every frame`);
     const unexpected = rep.problems.filter((p) => {
       const i = expected.findIndex((x) => x.pattern.test(p));
