@@ -163,7 +163,9 @@ function array(v: unknown, path: string): unknown[] {
 }
 
 function onlyKeys(o: Obj, path: string, keys: readonly string[]): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`${path}.${k}`, `unknown field (expected one of ${keys.join(', ')})`);
+  for (const k of Object.keys(o)) {
+    if (!keys.includes(k)) fail(path === '(root)' ? k : `${path}.${k}`, `unknown field (expected one of ${keys.join(', ')})`);
+  }
 }
 
 function str(v: unknown, path: string): string {
