@@ -85,6 +85,8 @@ export interface CpuContextOptions {
   /** Send events up (off: replicas do not even build them). */
   events: boolean;
   outs: CpuOuts;
+  /** CPU0's sequence counter in shared memory (it survives CPU0's death); default a field. */
+  seqWord?: { i32: Int32Array; index: number } | undefined;
   /** shared strategy: CPU0 writes the mirror, the others read it. */
   mirror?: SharedArpMirror | undefined;
   reader?: SharedArpReader | undefined;
@@ -120,6 +122,7 @@ export class CpuContext {
   errors = 0;
   lastError: unknown = undefined;
 
+  private readonly seqWord: { i32: Int32Array; index: number } | undefined;
   private readonly mirror: SharedArpMirror | undefined;
   private readonly reader: SharedArpReader | undefined;
   private readonly view = new ArpPacket();
@@ -151,6 +154,7 @@ export class CpuContext {
     this.clock = new CpuClock(opts.clock);
     this.timers = new TimerQueue(this.clock);
     this.outs = opts.outs;
+    this.seqWord = opts.seqWord;
     this.mirror = opts.mirror;
     this.reader = opts.reader;
     this.eventsOn = opts.events;
@@ -463,7 +467,8 @@ export class CpuContext {
   /** CPU0: number an operation, apply it here, and pass it on by the strategy. */
   private sequence(u8: Uint8Array, dv: DataView, off: number, len: number): void {
     if (this.cpu !== 0) throw new Error(`cpu${this.cpu}: only CPU0 sequences operations`);
-    const seq = ++this.lastSeq;
+    const w = this.seqWord;
+    const seq = w === undefined ? this.lastSeq + 1 : Atomics.add(w.i32, w.index, 1) + 1;
     dv.setFloat64(off + R.O_SEQ, seq, true);
     dv.setFloat64(off + R.O_TIME, this.clock.now(), true);
     const ok = this.applyOp(u8, dv, off, len, true);

@@ -1,0 +1,357 @@
+/**
+ * ThreadedEmulator: N CPU workers and one netisr worker, each a piscina pool
+ * of exactly one thread, wired with SharedArrayBuffer rings (or
+ * MessagePorts), and the supervisor in this thread: it starts and wires the
+ * workers, feeds stimuli, collects what they transmit, and restarts a CPU
+ * that dies, resynchronising it from a live replica before it takes work.
+ *
+ * Restart (ring transport): a CPU's inbound rings live in the arena, so
+ * what was sent to it while it was down waits there. The new thread starts
+ * paused; the supervisor takes a snapshot from CPU0 (NetStack + the last
+ * sequence number applied), restores it, and only then does the CPU read
+ * its rings: chain messages the snapshot already holds (seq <= snapshot's)
+ * are passed on without being applied again. CPU0 itself is restored from
+ * the last CPU of the chain once every operation CPU0 numbered has reached
+ * it (the sequence counter lives in the shared control block).
+ */
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import * as Comlink from 'comlink';
+import { ArpemuError } from '../util/errors.js';
+import type { ArpStatValues } from '../arp/stats.js';
+import type { KnobInfo } from '../sysctl/index.js';
+import type { NetisrControl } from '../netisr/worker.js';
+import type { CpuDump, EmuDump } from './emulator.js';
+import { EmulatorCore, type CoreOptions } from './core.js';
+import { PortOut, RingOut, forEachRecord, type InflightWord, type RecordOut } from './channel.js';
+import { endpointOf, installErrorTransfer, type CpuControl, type CpuDiag } from './control.js';
+import { createSharedArpTable } from './shared.js';
+import { Ring, RingArena, type Doorbell } from './ring.js';
+import {
+  C_ALIVE, C_DEADLINE_F64, C_INFLIGHT, C_SEQ, MAIN, NETISR, createArena, createChannels, createControlBlock, mainBell, portsOf,
+  type RingCapacities, type WorkerInit,
+} from './wiring.js';
+
+export interface ThreadedOptions extends CoreOptions {
+  /** Busy-poll iterations before a worker sleeps (default 0). */
+  spin?: number;
+  /** Ring sizes (ring transport). */
+  capacities?: RingCapacities;
+}
+
+const CPU_WORKER = fileURLToPath(new URL('../../workers/cpu.js', import.meta.url));
+const NETISR_WORKER = fileURLToPath(new URL('../../workers/netisr.js', import.meta.url));
+
+interface CpuSlot {
+  pool: Piscina;
+  control: Comlink.Remote<CpuControl>;
+  controlPort: MessagePort;
+  /** Set while the CPU is restarting: control calls wait for it. */
+  ready: Promise<void>;
+  restarts: number;
+}
+
+export class ThreadedEmulator extends EmulatorCore {
+  readonly transport: 'ring' | 'port';
+  private readonly ctl: SharedArrayBuffer;
+  private readonly ctl32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly inflight: InflightWord;
+  private bell: Doorbell;
+  private readonly arena: RingArena | undefined;
+  private readonly channels: Map<string, MessageChannel> | undefined;
+  private readonly sharedTable: SharedArrayBuffer | undefined;
+  private readonly outs = new Map<number, RecordOut>();
+  private readonly upRings: Ring[] = [];
+  private readonly upPorts: MessagePort[] = [];
+  private readonly upDv: DataView | undefined;
+  private readonly slots: CpuSlot[] = [];
+  private netisrPool!: Piscina;
+  private netisrCtl!: Comlink.Remote<NetisrControl>;
+  private readonly started: Promise<void>;
+  private idleWaiters: (() => void)[] = [];
+  private pumping = false;
+  private readonly spin: number;
+  /** Restarts seen (cpu.restarted events). */
+  restarts = 0;
+  private failure: Error | undefined;
+
+  constructor(opts: ThreadedOptions) {
+    super(opts);
+    installErrorTransfer();
+    this.transport = opts.transport;
+    this.spin = opts.spin ?? 0;
+    this.ctl = createControlBlock();
+    this.ctl32 = new Int32Array(this.ctl);
+    this.f64 = new Float64Array(this.ctl);
+    this.inflight = { i32: this.ctl32, index: C_INFLIGHT };
+    this.sharedTable = opts.strategy === 'shared' ? createSharedArpTable() : undefined;
+    const n = opts.cpus;
+    this.bell = mainBell(this.ctl, undefined);
+    if (opts.transport === 'ring') {
+      const arena = createArena(n, opts.capacities);
+      this.arena = arena;
+      this.bell = mainBell(this.ctl, arena.sab);
+      this.upDv = new DataView(arena.sab);
+      for (const r of arena.rings) {
+        if (r.producer === MAIN) this.outs.set(r.consumer, new RingOut(arena.open(r.index), this.inflight));
+        if (r.consumer === MAIN) this.upRings.push(arena.open(r.index));
+      }
+    } else {
+      const ch = createChannels(n);
+      this.channels = ch;
+      const mine = portsOf(ch, MAIN);
+      for (const [to, port] of mine.out) this.outs.set(to, new PortOut(port, this.inflight));
+      for (const [, port] of mine.in) {
+        this.upPorts.push(port);
+        port.on('message', (batch: ArrayBuffer) => this.onUpBatch(batch));
+      }
+    }
+    this.started = this.startAll().catch((e: unknown) => {
+      this.failure = e instanceof Error ? e : new Error(String(e));
+      throw this.failure;
+    });
+    this.started.catch(() => undefined);
+  }
+
+  /** Resolves once every worker has started. */
+  ready(): Promise<void> { return this.started; }
+
+  private initFor(self: number, restarted: boolean, control: MessagePort | undefined): { init: WorkerInit; transfer: MessagePort[] } {
+    const o = this.options;
+    const init: WorkerInit = {
+      self, ncpus: this.cpus, strategy: o.strategy, syncReply: o.syncReply ?? true, inputHash: o.inputHash === true,
+      transport: o.transport,
+      time: o.time.kind === 'virtual' ? { kind: 'virtual', start: this.clock.now() } : { kind: 'real' },
+      events: o.events !== undefined, ctl: this.ctl, arena: this.arena?.sab, control, shared: this.sharedTable,
+      spin: this.spin, restarted,
+    };
+    const transfer: MessagePort[] = control === undefined ? [] : [control];
+    if (this.channels !== undefined) {
+      const p = portsOf(this.channels, self);
+      init.portsOut = [...p.out];
+      init.portsIn = [...p.in];
+      transfer.push(...p.out.values(), ...p.in.values());
+    }
+    return { init, transfer };
+  }
+
+  private async startAll(): Promise<void> {
+    const starts: Promise<unknown>[] = [];
+    {
+      const ch = new MessageChannel();
+      this.netisrPool = new Piscina({ filename: NETISR_WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled', workerData: { cpu: -1 } });
+      this.netisrPool.on('error', (e: unknown) => console.error('arpemu netisr:', e));
+      this.netisrCtl = Comlink.wrap<NetisrControl>(endpointOf(ch.port1));
+      const { init, transfer } = this.initFor(NETISR, false, ch.port2);
+      starts.push(this.netisrPool.run(init, { transferList: transfer as never }));
+    }
+    for (let j = 0; j < this.cpus; j++) {
+      const ch = new MessageChannel();
+      const pool = new Piscina({ filename: CPU_WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled', workerData: { cpu: j } });
+      const slot: CpuSlot = { pool, control: Comlink.wrap<CpuControl>(endpointOf(ch.port1)), controlPort: ch.port1, ready: Promise.resolve(), restarts: 0 };
+      this.slots.push(slot);
+      pool.on('error', (e: unknown) => { if (!this.closed) console.error(`arpemu cpu${j}:`, e instanceof Error ? e.message : e); });
+      pool.on('workerDestroy', () => { if (!this.closed) this.onCpuDeath(j); });
+      const { init, transfer } = this.initFor(j, false, ch.port2);
+      starts.push(pool.run(init, { transferList: transfer as never }));
+    }
+    await Promise.all(starts);
+  }
+
+  // ------------------------------------------------------------ restart
+
+  private onCpuDeath(cpu: number): void {
+    const slot = this.slots[cpu]!;
+    Atomics.store(this.ctl32, C_ALIVE + cpu, 0);
+    if (this.transport === 'port') {
+      this.failure = new ArpemuError('EBUSY', `cpu${cpu} died; restarting a CPU needs the ring transport (its MessagePorts died with it)`);
+      console.error(`arpemu: ${this.failure.message}`);
+      return;
+    }
+    slot.restarts++;
+    this.restarts++;
+    slot.ready = this.restartCpu(cpu).catch((e: unknown) => {
+      this.failure = e instanceof Error ? e : new Error(String(e));
+      console.error(`arpemu: restarting cpu${cpu} failed:`, e);
+    });
+  }
+
+  private async restartCpu(cpu: number): Promise<void> {
+    const slot = this.slots[cpu]!;
+    await this.started;
+    slot.control[Comlink.releaseProxy]();
+    slot.controlPort.close();
+    const ch = new MessageChannel();
+    slot.control = Comlink.wrap<CpuControl>(endpointOf(ch.port1));
+    slot.controlPort = ch.port1;
+    const { init, transfer } = this.initFor(cpu, true, ch.port2);
+    await slot.pool.run(init, { transferList: transfer as never });
+    this.event('cpu.restarted', cpu, { reason: 'worker exited' });
+    // The source: CPU0, or for CPU0 the end of the chain once it holds every numbered operation.
+    let from = 0;
+    if (cpu === 0) {
+      if (this.cpus === 1) throw new ArpemuError('EBUSY', 'cpu0 died and there is no other replica to resync from');
+      from = this.cpus - 1;
+      for (;;) {
+        const seq = Atomics.load(this.ctl32, C_SEQ);
+        const d = await this.slots[from]!.control.diag();
+        if (d.lastSeq >= seq) break;
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    } else {
+      await this.slots[0]!.ready;
+    }
+    const snap = await this.slots[from]!.control.snapshot();
+    await slot.control.restore(snap);
+    this.event('cpu.resynced', cpu, { from });
+  }
+
+  /** Tests: make CPU `cpu` die, then wait until it is back and resynchronised. */
+  async crashCpu(cpu: number, how: 'exit' | 'throw' = 'exit'): Promise<void> {
+    await this.started;
+    const slot = this.slots[cpu]!;
+    const before = slot.restarts;
+    await slot.control.crash(how);
+    while (slot.restarts === before) await new Promise((r) => setTimeout(r, 1));
+    await slot.ready;
+  }
+
+  // ------------------------------------------------------------ records
+
+  protected toNetisr(type: number, len: number, fill: (u8: Uint8Array, dv: DataView, at: number) => number | void): void {
+    write(this.outs.get(NETISR)!, type, len, fill);
+  }
+
+  protected toCpu(cpu: number, type: number, len: number, fill: (u8: Uint8Array, dv: DataView, at: number) => number | void): void {
+    write(this.outs.get(cpu)!, type, len, fill);
+  }
+
+  protected flushOut(): void {
+    for (const o of this.outs.values()) o.flush();
+  }
+
+  private readonly onRecord = (type: number, bytes: Uint8Array, off: number, len: number): void => {
+    this.onUp(type, bytes, this.upDv!, off, len);
+  };
+
+  private readonly onRecordDv = (type: number, u8: Uint8Array, dv: DataView, off: number, len: number): void => {
+    this.onUp(type, u8, dv, off, len);
+  };
+
+  private onUpBatch(batch: ArrayBuffer): void {
+    const n = forEachRecord(batch, this.onRecordDv);
+    this.release(n);
+  }
+
+  /** Records handled here leave the in-flight count. */
+  private release(n: number): void {
+    if (n === 0) return;
+    const old = Atomics.sub(this.ctl32, C_INFLIGHT, n);
+    if (old === n) this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    if (this.idleWaiters.length === 0) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
+  }
+
+  protected drainUp(): void {
+    let n = 0;
+    for (const r of this.upRings) n += r.poll(this.onRecord);
+    this.release(n);
+    for (const p of this.upPorts) {
+      for (let m = receiveMessageOnPort(p); m !== undefined; m = receiveMessageOnPort(p)) this.onUpBatch(m.message as ArrayBuffer);
+    }
+  }
+
+  protected idle(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      void this.pump();
+    });
+  }
+
+  private upHasData(): boolean {
+    for (const r of this.upRings) if (r.hasData()) return true;
+    return false;
+  }
+
+  /**
+   * Drain the up channels and wake idle() waiters when nothing is in flight.
+   * Runs while someone waits (lockstep) or for good (free-running, real time).
+   */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    const continuous = !this.lockstep;
+    const ready = (): boolean => this.closed || this.upHasData() || Atomics.load(this.ctl32, C_INFLIGHT) === 0;
+    try {
+      while (!this.closed) {
+        this.drainUp();
+        if (Atomics.load(this.ctl32, C_INFLIGHT) === 0) {
+          this.wakeWaiters();
+          if (!continuous) break;
+        } else if (this.failure !== undefined) {
+          break;
+        }
+        const p = this.bell.sleep(ready, 64);
+        if (p !== undefined) await p;
+        else await turn();
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  protected cpuDeadline(cpu: number): number {
+    return this.f64[C_DEADLINE_F64 + cpu]!;
+  }
+
+  private async control(cpu: number): Promise<Comlink.Remote<CpuControl>> {
+    await this.started;
+    await this.slots[cpu]!.ready;
+    return this.slots[cpu]!.control;
+  }
+
+  protected async cpuDump(cpu: number): Promise<CpuDump | null> { return (await this.control(cpu)).dump(); }
+  protected async cpuInterfaces(): Promise<EmuDump['interfaces']> { return (await this.control(0)).interfaces(); }
+  protected async cpuStats(cpu: number): Promise<ArpStatValues | null> { return (await this.control(cpu)).stats(); }
+  protected async cpuSysctl(name: string | undefined): Promise<KnobInfo[]> { return (await this.control(0)).sysctl(name); }
+  protected async netisrStats(): Promise<ArpStatValues> { await this.started; return this.netisrCtl.stats(); }
+
+  /** Per-CPU diagnostics (records handled and sent, sequence numbers). */
+  async diag(): Promise<CpuDiag[]> {
+    const out: CpuDiag[] = [];
+    for (let j = 0; j < this.cpus; j++) out.push(await (await this.control(j)).diag());
+    return out;
+  }
+
+  /** What the netisr handed to each CPU. */
+  async netisrPerCpu(): Promise<number[]> { await this.started; return this.netisrCtl.perCpu(); }
+
+  protected async shutdown(): Promise<void> {
+    this.wakeWaiters();
+    this.bell.wake();
+    try { await this.started; } catch { /* closing a failed start */ }
+    await Promise.all([this.netisrPool.destroy(), ...this.slots.map((s) => s.pool.destroy())]);
+    for (const s of this.slots) s.controlPort.close();
+    for (const p of this.upPorts) p.close();
+    for (const o of this.outs.values()) if (o instanceof PortOut) o.port.close();
+    if (this.channels !== undefined) for (const ch of this.channels.values()) { ch.port1.close(); ch.port2.close(); }
+  }
+}
+
+function write(out: RecordOut, type: number, len: number, fill: (u8: Uint8Array, dv: DataView, at: number) => number | void): void {
+  const at = out.begin(type, len);
+  const n = fill(out.u8, out.dv, at);
+  out.end(typeof n === 'number' ? n : undefined);
+}
+
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
