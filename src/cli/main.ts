@@ -8,6 +8,13 @@ import { EXIT_USAGE, reportFailure } from './common.js';
 import { replayCommand } from './replay.js';
 import { benchCommand } from './bench.js';
 import { runCommand } from './run.js';
+import { daemonCommand } from './daemon.js';
+import { arpCommand } from './arp.js';
+import { ifconfigCommand } from './ifconfig.js';
+import { sysctlCommand } from './sysctl.js';
+import { netstatCommand } from './netstat.js';
+import { resolveCommand } from './resolve.js';
+import { cpusCommand } from './cpus.js';
 
 const program = new Command('arpemu')
   .description('a multi-threaded, per-CPU re-creation of a BSD kernel\'s IPv4 ARP subsystem')
@@ -15,7 +22,8 @@ const program = new Command('arpemu')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-for (const cmd of [runCommand(), replayCommand(), benchCommand()]) {
+for (const cmd of [runCommand(), replayCommand(), benchCommand(),
+  daemonCommand(), arpCommand(), ifconfigCommand(), sysctlCommand(), netstatCommand(), resolveCommand(), cpusCommand()]) {
   cmd.exitOverride();
   program.addCommand(cmd);
 }

@@ -6,7 +6,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import {
-  DaemonError, LineSplitter, decodeResponse, encodeRequest, type Method, type Params, type Result,
+  DEFAULT_SOCKET, DaemonError, LineSplitter, decodeResponse, encodeRequest, type Method, type Params, type Result,
 } from './protocol.js';
 
 interface Pending { resolve(v: unknown): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> | undefined }
@@ -136,4 +136,9 @@ export async function withDaemon<T>(path: string, fn: (c: ControlClient) => Prom
   } finally {
     c.close();
   }
+}
+
+/** The socket a command talks to: --socket, else $ARPEMU_SOCKET, else /run/arpemu.sock. */
+export function socketPathOf(opt: string | undefined): string {
+  return opt ?? process.env['ARPEMU_SOCKET'] ?? DEFAULT_SOCKET;
 }

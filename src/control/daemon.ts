@@ -325,6 +325,12 @@ export class Daemon {
 
   /** Apply a desired static entry; one that has no route yet waits for an address to bind. */
   private async applyArp(key: string, d: DesiredArp): Promise<boolean> {
+    if (d.expiresAt !== null && d.expiresAt <= this.wall()) {
+      // A temp entry whose time is up: gone, as the kernel would have it.
+      this.appliedArp.delete(key);
+      this.pendingArp.delete(key);
+      return false;
+    }
     try {
       await this.setReplacing(this.arpOp(d));
       this.appliedArp.set(key, d);
@@ -337,6 +343,23 @@ export class Daemon {
         this.log.error('static ARP entry not applied', { ip: formatIpv4(d.ip), error: msg(e) });
       }
       return false;
+    }
+  }
+
+  /**
+   * After an address goes away the kernel code frees the entries of its
+   * prefix, static ones included (in_scrubprefix). The administrator's
+   * entries are part of the desired state (a restart would bring them
+   * back), so put back what is still wanted: at once when another route
+   * covers it, else when an address binds.
+   */
+  private async reconcileArp(): Promise<void> {
+    if (this.appliedArp.size === 0) return;
+    const have = new Set((await this.emu.dump()).cpus[0]?.arp.map((e) => arpKey(e.ip, e.flags.includes('only'))) ?? []);
+    for (const [key, d] of [...this.appliedArp]) {
+      if (have.has(key)) continue;
+      this.appliedArp.delete(key);
+      await this.applyArp(key, d);
     }
   }
 
@@ -474,6 +497,7 @@ export class Daemon {
     if (!rec.inEmu) return;
     await this.emu.apply({ op: 'ifaddr', cmd: 'delete', iface: rec.iface, addr: rec.addr, plen: rec.plen });
     rec.inEmu = false;
+    await this.reconcileArp();
   }
 
   /** ACD: nobody else has the address. */

@@ -1,0 +1,77 @@
+/**
+ * arpemu daemon --config CFG [--cpus N] [--socket PATH] [--metrics HOST:PORT] [--state FILE]
+ *
+ * Runs until SIGTERM or SIGINT (clean shutdown: in-flight requests finish,
+ * links close, the socket is removed); SIGHUP reloads CFG. A second
+ * SIGTERM/SIGINT during shutdown exits at once.
+ */
+import { Command, Option } from 'commander';
+import { Daemon } from '../control/daemon.js';
+import { createDaemonLog, LOG_LEVELS, type LogLevel } from '../control/log.js';
+import { parseListen } from '../control/metrics.js';
+import { DEFAULT_SOCKET } from '../control/protocol.js';
+import { choiceArg, intArg } from './common.js';
+import { createEmulator } from './emulator.js';
+
+interface DaemonCliOptions {
+  config: string;
+  cpus?: number;
+  socket: string;
+  metrics?: string;
+  state?: string;
+  logLevel: LogLevel;
+  pretty?: boolean;
+  strategy: 'chain' | 'fanout' | 'shared';
+  transport: 'port' | 'ring';
+}
+
+export function daemonCommand(): Command {
+  return new Command('daemon')
+    .description('live: answer and resolve ARP on the interfaces of CFG through libpcap, managed over a unix socket')
+    .requiredOption('--config <file>', 'configuration (JSON, see CONTRACT.md; mac may be left out)')
+    .option('--cpus <n>', 'number of CPU replicas (default: the config\'s cpus, else 1)', intArg('--cpus', 1, 256))
+    .option('--socket <path>', 'control socket', DEFAULT_SOCKET)
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (PORT alone: loopback)')
+    .option('--state <file>', 'keep administrative changes in FILE (written before each command is acknowledged; restored at start)')
+    .addOption(new Option('--log-level <level>', 'log level (debug logs every frame event)').argParser(choiceArg('--log-level', LOG_LEVELS)).default('info'))
+    .option('--pretty', 'pretty log lines even when stdout is not a terminal')
+    .addOption(new Option('--strategy <name>', 'replication strategy').argParser(choiceArg('--strategy', ['chain', 'fanout', 'shared'] as const)).default('chain'))
+    .addOption(new Option('--transport <name>', 'inter-CPU channel').argParser(choiceArg('--transport', ['port', 'ring'] as const)).default('ring'))
+    .action(async (o: DaemonCliOptions) => {
+      const metrics = o.metrics === undefined ? undefined : parseListen(o.metrics);
+      const log = createDaemonLog({ level: o.logLevel, ...(o.pretty === true ? { pretty: true } : {}) });
+      const daemon = await Daemon.start({
+        configPath: o.config,
+        ...(o.cpus === undefined ? {} : { cpus: o.cpus }),
+        socketPath: o.socket,
+        ...(metrics === undefined ? {} : { metrics }),
+        ...(o.state === undefined ? {} : { statePath: o.state }),
+        log,
+        createEmulator,
+        strategy: o.strategy,
+        transport: o.transport,
+      });
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string): void => {
+          if (stopping) {
+            log.warn('second signal: exiting now', { signal });
+            log.flush();
+            process.exit(1);
+          }
+          stopping = true;
+          log.info('signal', { signal });
+          daemon.stop().then(resolve, (e: unknown) => {
+            log.error('shutdown failed', { error: (e as Error).message });
+            resolve();
+          });
+        };
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
+        process.on('SIGHUP', () => {
+          log.info('signal', { signal: 'SIGHUP' });
+          daemon.reload().catch(() => { /* logged by reload */ });
+        });
+      });
+    });
+}
