@@ -276,6 +276,34 @@ requireOrSkip(test, 'cli replay: nothing to replay (no --in, no traffic) -> exit
   await failsWith(t, ['--config', config], 2, /--in: nothing to replay/);
 });
 
+for (const [what, extra, msg] of [
+  ['an arp entry on no local network', { arp: [{ ip: '192.168.9.9', mac: '02:00:00:00:00:09' }] }, /^arpemu replay: ENETUNREACH: arp set 192\.168\.9\.9: /],
+  ['a route whose gateway is on no interface', { routes: [{ dst: '192.168.7.0/24', gateway: '172.16.0.1' }] }, /^arpemu replay: ENETUNREACH: route 192\.168\.7\.0\/24: .*172\.16\.0\.1/],
+  ['an unknown sysctl', { sysctl: { 'net.link.ether.inet.bogus': 1 } }, /net\.link\.ether\.inet\.bogus/],
+  ['a sysctl out of range', { sysctl: { 'net.link.ether.inet.max_age': 0 } }, /net\.link\.ether\.inet\.max_age: 0 is out of range/],
+] as const) {
+  requireOrSkip(test, `cli replay: a config with ${what} -> exit 1 naming it`, [needCli], async (t) => {
+    const { dir, pcap } = smallSetup(`op${what.replace(/\W/g, '')}`);
+    const config = join(dir, 'op.json');
+    writeFileSync(config, JSON.stringify({ interfaces: [{ name: 'vemu0', mac: US0, addresses: ['10.0.0.1/24'] }], ...extra }));
+    await failsWith(t, ['--config', config, '--in', pcap], 1, msg);
+  });
+}
+
+test('replay: the dump has the fields of CONTRACT.md', async (t) => {
+  const r = await resultOf(SCENARIOS[0]!);
+  const d = r.dump;
+  const vemu0 = d.interfaces.find((i) => i.name === 'vemu0');
+  t.like(vemu0, { mac: US0, addresses: [{ addr: '10.0.0.1', mask: '255.255.255.0', broadcast: '10.0.0.255' }] });
+  t.true(typeof vemu0?.index === 'number' && Array.isArray(vemu0.flags));
+  t.deepEqual(d.cpus.map((c) => c.cpu), [0]);
+  for (const e of d.cpus[0]!.arp) for (const k of ['ip', 'mac', 'iface', 'flags', 'expires', 'asked', 'held']) t.true(k in e, `arp entry field ${k}`);
+  const net = d.cpus[0]!.routes.find((rt) => rt.dst === '10.0.0.0');
+  t.like(net, { mask: '255.255.255.0', gateway: null, iface: 'vemu0' });
+  for (const k of ['txrequests', 'txreplies', 'rxrequests', 'rxreplies', 'received', 'dropped', 'timeouts', 'dupips', 'drops']) t.true(k in d.stats, `stats.${k}`);
+  t.is(d.stats.drops.runt, 0);
+});
+
 requireOrSkip(test, 'cli replay: a plain --in and --out take the first interface; an empty capture replays to the announcement only', [needCli], async (t) => {
   const { config, dir } = smallSetup('empty');
   const empty = join(dir, 'empty.pcap');
