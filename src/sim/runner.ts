@@ -35,7 +35,7 @@ import { configOps } from '../control/replay.js';
 import { Arrivals } from './arrivals.js';
 import { attachHost, type Host } from './host.js';
 import { createTraffic, type TrafficGenerator, type TrafficSpec } from './traffic.js';
-import type { EmulatorAction, HostAction, Scenario, TimelineEvent } from './scenario.js';
+import type { EmulatorAction, HostAction, Scenario, ScenarioTraffic, TimelineEvent } from './scenario.js';
 import {
   SimMetrics, sortedRecord, summarizeReplicas, sumHostCounters,
   type Notice, type Sample, type SimReport,
@@ -124,6 +124,8 @@ export class SimRunner {
   private readonly links = new Map<string, Link>();
   private readonly faulty: FaultyLink[] = [];
   private readonly generators: TrafficGenerator[] = [];
+  private readonly churners: Arrivals[] = [];
+  private churnMacs = 0;
   private emu: Emulator | undefined;
   private emuNow = 0;
   private inbox: Stimulus[] = [];
@@ -194,6 +196,7 @@ export class SimRunner {
       return await this.report();
     } finally {
       for (const g of this.generators) g.stop();
+      for (const a of this.churners) a.stop();
       for (const h of this.hosts.values()) h.close();
       for (const s of this.segments.values()) await s.close();
       await emu.close();
@@ -258,6 +261,13 @@ export class SimRunner {
     const ctx = { timers: this.timers, random };
     const send = (proto: number, size: number) => (dst: Ipv4): void => this.queueOutput(dst, proto, size);
     for (const tr of sc.traffic) {
+      if (tr.kind === 'churn') {
+        const r = random.fork();
+        const hosts = tr.hosts.map((n) => this.hosts.get(n)!);
+        const a = new Arrivals(this.timers, { rate: tr.rate, spacing: tr.spacing, start: tr.start, duration: tr.duration, count: tr.count, random: r }, () => this.churn(hosts, tr, r));
+        this.churners.push(a.start());
+        continue;
+      }
       let spec: TrafficSpec;
       const rate = { rate: tr.rate, spacing: tr.spacing, start: tr.start, duration: tr.duration, count: tr.count };
       let hosts: Host[] = [];
@@ -280,6 +290,36 @@ export class SimRunner {
       this.timers.at(t, () => { this.inbox.push({ kind: 'sample' }); sampleAt(k + 1); });
     };
     sampleAt(1);
+  }
+
+  /** One churn event: a random host does a random one of the actions (always three draws). */
+  private churn(hosts: readonly Host[], tr: Extract<ScenarioTraffic, { kind: 'churn' }>, r: Random): void {
+    const h = hosts[r.nextInt(hosts.length)]!;
+    const action = tr.actions[r.nextInt(tr.actions.length)]!;
+    const other = hosts[r.nextInt(hosts.length)]!;
+    if (h.silent) return;
+    switch (action) {
+      case 'move':
+        // 02:fe:... is never handed out by scenario files' defaults.
+        h.moveTo(0x02_fe_00_00_00_00 + ++this.churnMacs);
+        break;
+      case 'silent':
+        h.goSilent();
+        if (tr.downtime > 0) this.timers.after(tr.downtime, () => { if (h.silent) h.comeBack(); });
+        break;
+      case 'claim': {
+        const ip = other.addresses[0];
+        if (other === h || ip === undefined || h.isMine(ip)) return;
+        h.claim(ip);
+        if (tr.hold > 0) this.timers.after(tr.hold, () => { h.release(ip); });
+        break;
+      }
+      case 'gratuitous': {
+        const ip = h.addresses[0];
+        if (ip !== undefined) h.sendGratuitous(ip);
+        break;
+      }
+    }
   }
 
   private queueOutput(dst: Ipv4, proto: number, size: number): void {

@@ -53,7 +53,11 @@
  *   default "all"), `mode` (arping|resolve|datagram, default arping),
  *   `hostMix`, `targetMix`;
  * - `published`: as host-requests with `targets` default "published";
- * - `noise`: hosts asking for other hosts: `hosts`, `mode`, `hostMix`, `targetMix`.
+ * - `noise`: hosts asking for other hosts: `hosts`, `mode`, `hostMix`, `targetMix`;
+ * - `churn`: at each event a random host of `hosts` does one of `actions`
+ *   (default all): `move` to a fresh MAC, go `silent` for `downtime`
+ *   seconds (10; 0 = for good), `claim` another host's address for `hold`
+ *   seconds (5), or send a `gratuitous` ARP.
  * A mix is "uniform", "zipf" (s = 1) or `{ "kind": "zipf", "s": 1.1, "shuffle": true }`.
  * An address set is "emulator" (its addresses), "published" (config arp
  * entries with pub), "hosts" (every host's first address), an address, a
@@ -121,7 +125,12 @@ export type TimelineEvent =
 
 export type ScenarioTraffic =
   | ({ kind: 'emulator-send'; destinations: Ipv4[]; mix: Mix; proto: number; size: number } & RateOptions)
-  | ({ kind: 'host-requests' | 'published' | 'noise'; targets: Ipv4[]; hosts: string[]; mode: AskMode; hostMix: Mix; targetMix: Mix } & RateOptions);
+  | ({ kind: 'host-requests' | 'published' | 'noise'; targets: Ipv4[]; hosts: string[]; mode: AskMode; hostMix: Mix; targetMix: Mix } & RateOptions)
+  | ({ kind: 'churn'; hosts: string[]; actions: ChurnAction[]; downtime: number; hold: number } & RateOptions);
+
+/** What a churn event may do to the host it picks. */
+export const CHURN_ACTIONS = ['move', 'silent', 'claim', 'gratuitous'] as const;
+export type ChurnAction = typeof CHURN_ACTIONS[number];
 
 export interface LinkSpec {
   latency: number;
@@ -463,7 +472,7 @@ function parseRate(o: Obj, p: string): RateOptions {
   return r;
 }
 
-const TRAFFIC_KINDS = ['emulator-send', 'host-requests', 'published', 'noise'] as const;
+const TRAFFIC_KINDS = ['emulator-send', 'host-requests', 'published', 'noise', 'churn'] as const;
 const RATE_KEYS = ['kind', 'rate', 'spacing', 'start', 'duration', 'count'];
 
 function parseTraffic(v: unknown, ctx: { nets: EmuNets; hosts: ScenarioHost[]; groups: ScenarioGroup[] }): ScenarioTraffic[] {
@@ -480,6 +489,18 @@ function parseTraffic(v: unknown, ctx: { nets: EmuNets; hosts: ScenarioHost[]; g
         mix: parseMix(o['mix'], `${p}.mix`),
         proto: optNum(o['proto'], `${p}.proto`, 0, 255, true) ?? 17,
         size: optNum(o['size'], `${p}.size`, 0, 1472, true) ?? 18,
+      };
+    }
+    if (kind === 'churn') {
+      onlyKeys(o, p, [...RATE_KEYS, 'hosts', 'actions', 'downtime', 'hold']);
+      const list = o['actions'] === undefined ? [...CHURN_ACTIONS] : array(o['actions'], `${p}.actions`).map((a, j) => oneOf(a, `${p}.actions[${j}]`, CHURN_ACTIONS, 'move'));
+      if (list.length === 0) fail(`${p}.actions`, `names no action (any of ${CHURN_ACTIONS.join(', ')})`);
+      const hosts = hostSet(o['hosts'], `${p}.hosts`, ctx.hosts, ctx.groups);
+      if (list.includes('claim') && hosts.length < 2) fail(`${p}.hosts`, 'claim needs at least two hosts');
+      return {
+        kind, ...parseRate(o, p), hosts, actions: list,
+        downtime: optNum(o['downtime'], `${p}.downtime`, 0, MAX_SECONDS) ?? 10,
+        hold: optNum(o['hold'], `${p}.hold`, 0, MAX_SECONDS) ?? 5,
       };
     }
     onlyKeys(o, p, [...RATE_KEYS, 'targets', 'hosts', 'mode', 'hostMix', 'targetMix']);

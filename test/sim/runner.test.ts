@@ -182,6 +182,23 @@ test('runner: a timeline operation the emulator refuses is reported, not fatal',
   t.regex(Object.keys(r.timeline.failed)[0]!, /^addr-delete: E[A-Z]+$/);
 });
 
+test('runner: churn moves, silences, claims and re-announces random hosts, deterministically', async (t) => {
+  const scenario = small({
+    timeline: [],
+    traffic: [
+      { kind: 'churn', rate: 4, spacing: 'poisson', downtime: 3, hold: 1 },
+      { kind: 'emulator-send', rate: 50, destinations: 'hosts' },
+    ],
+  });
+  const sink = new CollectingSink();
+  const a = await runScenario({ scenario, createEmulator, events: sink });
+  const b = await runScenario({ scenario, createEmulator });
+  t.deepEqual(stable(b), stable(a));
+  for (const k of ['mac_changed', 'silent', 'back', 'claimed']) t.true((a.hostEvents[k] ?? 0) > 0, `no ${k}`);
+  // Moved VMs show up at the emulator with their fresh 02:fe:... MACs.
+  t.true(sink.events.some((e) => e.event === 'arp.moved' && String(e.to).startsWith('02:fe:')));
+});
+
 test('metrics: nearest-rank percentiles', (t) => {
   const v = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   t.is(percentile(v, 50), 5);

@@ -48,6 +48,7 @@ test('scenario: the shipped scenarios parse; lan is 250 hosts on a /24 with stat
   t.deepEqual([...new Set(lan.traffic.map((x) => x.kind))].sort(), ['emulator-send', 'host-requests', 'noise', 'published']);
   t.true(shipped('dc-rack').hosts.length >= 1000);
   t.true(shipped('storm').timeline.some((e) => e.action.do === 'flood'));
+  t.true(shipped('churn').traffic.some((x) => x.kind === 'churn'));
 });
 
 test('scenario: groups expand to named hosts with consecutive addresses and MACs', (t) => {
@@ -132,6 +133,7 @@ const BAD: [string, (d: Record<string, any>) => void, string][] = [
   ['traffic hosts', (d) => { d.traffic[0].hosts = ['h1', 'zz']; }, 'scenario: traffic[0].hosts[1]: no host named zz'],
   ['noise with targets', (d) => { d.traffic[0].targets = 'emulator'; }, 'scenario: traffic[0].targets: noise asks for the hosts themselves'],
   ['published without pub entries', (d) => { d.config.arp = []; d.traffic[0] = { kind: 'published', rate: 1 }; }, 'scenario: traffic[0].targets: "published": config.arp has no entry with pub'],
+  ['churn action', (d) => { d.traffic[0] = { kind: 'churn', rate: 1, actions: ['move', 'explode'] }; }, 'scenario: traffic[0].actions[1]: "explode" is not one of move, silent, claim, gratuitous'],
   ['link fault out of range', (d) => { d.link = { emulator: { loss: 2 } }; }, 'scenario: link.emulator.loss: 2 is out of range 0..1'],
 ];
 
