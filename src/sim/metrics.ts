@@ -301,7 +301,62 @@ export interface SimReport {
   /** The final state (CONTRACT.md dump). */
   dump: EmuDump;
   /** The only part that depends on the machine. */
-  wall: { seconds: number; framesPerSecond: number; virtualPerWall: number };
+  wall: {
+    seconds: number;
+    framesPerSecond: number;
+    virtualPerWall: number;
+    /**
+     * Wall µs from handing the emulator a stimulus to its quiescence: for a
+     * frame that updates the table this is the update's trip through every
+     * CPU (the chain), for a datagram the resolve path.
+     */
+    stimulusUs: { frames: WallStats; datagrams: WallStats };
+  };
+}
+
+/** Wall-time percentiles in µs. */
+export interface WallStats { count: number; mean: number | null; p50: number | null; p90: number | null; p99: number | null; max: number | null }
+
+/** Wall-clock durations (µs), kept up to a bound (then only counted and averaged). */
+export class WallSamples {
+  private buf = new Float64Array(1024);
+  private n = 0;
+  private total = 0;
+  private sum = 0;
+  private windowSum = 0;
+  private windowCount = 0;
+  constructor(private readonly limit = 1 << 20) {}
+
+  add(us: number): void {
+    this.total++;
+    this.sum += us;
+    this.windowSum += us;
+    this.windowCount++;
+    if (this.n >= this.limit) return;
+    if (this.n === this.buf.length) {
+      const b = new Float64Array(this.buf.length * 2);
+      b.set(this.buf);
+      this.buf = b;
+    }
+    this.buf[this.n++] = us;
+  }
+
+  /** Mean since the previous call (undefined when nothing happened). */
+  takeWindowMean(): number | undefined {
+    const m = this.windowCount === 0 ? undefined : this.windowSum / this.windowCount;
+    this.windowSum = 0;
+    this.windowCount = 0;
+    return m;
+  }
+
+  stats(): WallStats {
+    const s = Array.from(this.buf.subarray(0, this.n)).sort((a, b) => a - b);
+    const r = (v: number | null): number | null => (v === null ? null : Math.round(v * 10) / 10);
+    return {
+      count: this.total, mean: r(this.total === 0 ? null : this.sum / this.total),
+      p50: r(percentile(s, 50)), p90: r(percentile(s, 90)), p99: r(percentile(s, 99)), max: r(s.length === 0 ? null : s[s.length - 1]!),
+    };
+  }
 }
 
 export function sortedRecord(m: ReadonlyMap<string, number>): Record<string, number> {
@@ -342,6 +397,9 @@ export function formatReport(r: SimReport): string {
   let out = `arpemu run: scenario ${s.name} (seed ${s.seed}), ${s.hosts} hosts, ${s.cpus} CPU${s.cpus === 1 ? '' : 's'} (${s.strategy}/${s.transport})\n`;
   out += `virtual time ${r.end.toFixed(3)} s${r.stopped ? ` (stopped early; ${s.duration} s asked)` : ''} in ${r.wall.seconds.toFixed(2)} s wall (${r.wall.virtualPerWall.toFixed(1)}x), ${Math.round(r.wall.framesPerSecond)} frames/s wall\n\n`;
 
+  const fr = r.wall.stimulusUs.frames;
+  const dg = r.wall.stimulusUs.datagrams;
+  const us = (w: WallStats): string => (w.count === 0 ? '-' : `p50 ${w.p50} µs, p99 ${w.p99} µs`);
   out += 'traffic\n' + rows([
     ['segment frames', `${r.frames.segment.frames} (${r.frames.perSecond.toFixed(1)}/s virtual), ${r.frames.segment.deliveries} deliveries`],
     ['emulator frames in / out', `${r.frames.emulatorRx} / ${r.frames.emulatorTx}`],
@@ -350,6 +408,8 @@ export function formatReport(r: SimReport): string {
     ...Object.entries(r.held.dropReasons).map(([k, v]): [string, number] => [`  dropped: ${k}`, v]),
     ['timeline events', `${r.timeline.events}${Object.keys(r.timeline.failed).length > 0 ? ` (failed: ${Object.entries(r.timeline.failed).map(([k, v]) => `${k} x${v}`).join(', ')})` : ''}`],
     ...(r.faults === null ? [] : [['faults (emulator ports)', `rx lost ${r.faults.rx.lost} dup ${r.faults.rx.duplicated} delayed ${r.faults.rx.delayed}; tx lost ${r.faults.tx.lost} dup ${r.faults.tx.duplicated} delayed ${r.faults.tx.delayed}`] as [string, string]]),
+    ['frame in to quiescence (wall)', us(fr)],
+    ['datagram to quiescence (wall)', us(dg)],
   ]);
 
   out += '\nresolution latency (virtual ms)\n' + grid(

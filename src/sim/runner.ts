@@ -37,7 +37,7 @@ import { attachHost, type Host } from './host.js';
 import { createTraffic, type TrafficGenerator, type TrafficSpec } from './traffic.js';
 import type { EmulatorAction, HostAction, Scenario, ScenarioTraffic, TimelineEvent } from './scenario.js';
 import {
-  SimMetrics, sortedRecord, summarizeReplicas, sumHostCounters,
+  SimMetrics, WallSamples, sortedRecord, summarizeReplicas, sumHostCounters,
   type Notice, type Sample, type SimReport,
 } from './metrics.js';
 
@@ -85,7 +85,11 @@ export interface Progress {
   /** ARP entries per CPU at the last sample. */
   tables: number[];
   agree: boolean;
-  /** Mean update-chain latency in µs, when the emulator reports it. */
+  /**
+   * Mean wall µs from a frame handed to the emulator to its quiescence
+   * since the previous snapshot (the update's trip along the chain), or
+   * the emulator's own chain latency when it reports one.
+   */
   chainLatencyUs: number | undefined;
   /** Notable events since the previous snapshot. */
   notices: Notice[];
@@ -132,6 +136,8 @@ export class SimRunner {
   private datagramId = 0;
   private maxAge: number;
   private readonly samples: Sample[] = [];
+  private readonly frameUs = new WallSamples();
+  private readonly outputUs = new WallSamples();
   private lastTables: number[] = [];
   private lastAgree = true;
   private emulatorRx = 0;
@@ -443,14 +449,19 @@ export class SimRunner {
     // Handling one may queue more (nothing does today, but keep the order if it does).
     for (let i = 0; i < this.inbox.length; i++) {
       const s = this.inbox[i]!;
+      const t0 = performance.now();
       switch (s.kind) {
         case 'frame':
           this.emulatorRx++;
           emu.input(s.iface, s.frame);
+          await emu.quiesce();
+          this.frameUs.add((performance.now() - t0) * 1000);
           break;
         case 'output':
           this.datagrams++;
           emu.output(s.dst, s.datagram);
+          await emu.quiesce();
+          this.outputUs.add((performance.now() - t0) * 1000);
           break;
         case 'op':
           try {
@@ -458,13 +469,13 @@ export class SimRunner {
           } catch (e) {
             this.timelineFailure(`${s.what}: ${isArpemuError(e) ? e.code : String(e)}`);
           }
+          await emu.quiesce();
           break;
         case 'sample':
           await emu.quiesce();
           await this.sample();
           break;
       }
-      await emu.quiesce();
     }
     this.inbox = [];
   }
@@ -509,7 +520,7 @@ export class SimRunner {
         resolutions: this.metrics.resolutions, replies: this.metrics.count('arp.reply_sent'),
         heldSent: this.metrics.count('arp.held_sent'), heldDropped: this.metrics.count('arp.held_dropped'),
         events: this.metrics.eventCount, tables: this.lastTables, agree: this.lastAgree,
-        chainLatencyUs: hasChainLatency(emu) ? emu.chainLatencyUs() : undefined,
+        chainLatencyUs: hasChainLatency(emu) ? emu.chainLatencyUs() : this.frameUs.takeWindowMean(),
         notices: this.metrics.takeNotices(), done,
       });
       this.lastProgressWall = now;
@@ -590,6 +601,7 @@ export class SimRunner {
         seconds: Math.round(wallSeconds * 1000) / 1000,
         framesPerSecond: wallSeconds > 0 ? Math.round(seg.frames / wallSeconds) : 0,
         virtualPerWall: wallSeconds > 0 ? Math.round((end / wallSeconds) * 10) / 10 : 0,
+        stimulusUs: { frames: this.frameUs.stats(), datagrams: this.outputUs.stats() },
       },
     };
   }

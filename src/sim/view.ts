@@ -98,7 +98,7 @@ export class ProgressView {
       `frames      ${fmtInt(p.frames)} (${fmtInt(p.framesPerSecond)}/s)   emulator in ${fmtInt(p.emulatorRx)} out ${fmtInt(p.emulatorTx)}   datagrams ${fmtInt(p.datagrams)}`,
       `resolutions ${fmtInt(p.resolutions)}   replies ${fmtInt(p.replies)}   held sent ${fmtInt(p.heldSent)} dropped ${fmtInt(p.heldDropped)}   events ${fmtInt(p.events)}`,
       `tables      ${tables(p)}`,
-      `chain       ${p.chainLatencyUs === undefined ? 'n/a (single CPU or not reported)' : `${p.chainLatencyUs.toFixed(1)} µs mean update`}`,
+      `chain       ${p.chainLatencyUs === undefined ? '-' : `${p.chainLatencyUs.toFixed(1)} µs mean, frame in to every CPU done (wall)`}`,
       'recent events',
       ...(this.recent.length === 0 ? ['  (none yet)'] : this.recent.map((n) => `  ${n.t.toFixed(3).padStart(9)}  ${n.text}`)),
     ].map(cut);
