@@ -61,6 +61,16 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Also receives every emulator event (an events file). */
   events?: EventSink;
+  /** Send ARP replies only after the update chain replied (default true, the seed's). */
+  syncReply?: boolean;
+  /**
+   * Called once the segments, hosts and config are in place, before time
+   * starts: a stress run adds its own generators on `runner.timers` and
+   * feeds the emulator through `runner.inject`.
+   */
+  onReady?: (runner: SimRunner) => void | Promise<void>;
+  /** Called after every stimulus has reached quiescence (invariant checks). */
+  afterStimulus?: (s: Stimulus, runner: SimRunner) => void | Promise<void>;
 }
 
 /** A snapshot for the live view. */
@@ -102,7 +112,8 @@ function hasChainLatency(e: Emulator): e is Emulator & ChainLatencySource {
   return typeof (e as Partial<ChainLatencySource>).chainLatencyUs === 'function';
 }
 
-type Stimulus =
+/** What the runner hands the emulator, one at a time. */
+export type Stimulus =
   | { kind: 'frame'; iface: string; frame: Uint8Array }
   | { kind: 'output'; dst: Ipv4; datagram: Datagram }
   | { kind: 'op'; op: EmuOp; what: string }
@@ -175,6 +186,7 @@ export class SimRunner {
       transport: o.transport ?? 'ring',
       time: { kind: 'virtual', start: 0, lockstep: true },
       events,
+      ...(o.syncReply === undefined ? {} : { syncReply: o.syncReply }),
     });
     this.emu = emu;
     this.wallStart = performance.now();
@@ -197,6 +209,7 @@ export class SimRunner {
         await emu.quiesce();
       }
       this.schedule(trafficRandom);
+      await o.onReady?.(this);
       await this.loop();
       await this.finish();
       return await this.report();
@@ -326,6 +339,21 @@ export class SimRunner {
         break;
       }
     }
+  }
+
+  /** The emulator being driven (after run() started). */
+  get emulator(): Emulator {
+    if (this.emu === undefined) throw new ArpemuError('EINVAL', 'SimRunner: the emulator exists once run() has started');
+    return this.emu;
+  }
+
+  /**
+   * Queue a stimulus for the emulator at the current virtual time (from a
+   * timer callback or onReady): it is handled, to quiescence, in order
+   * with the rest.
+   */
+  inject(s: Stimulus): void {
+    this.inbox.push(s);
   }
 
   private queueOutput(dst: Ipv4, proto: number, size: number): void {
@@ -476,6 +504,7 @@ export class SimRunner {
           await this.sample();
           break;
       }
+      if (this.opts.afterStimulus !== undefined) await this.opts.afterStimulus(s, this);
     }
     this.inbox = [];
   }

@@ -6,6 +6,8 @@ import type { EmulatorOptions } from '../../src/cpu/emulator.js';
 import { InlineEmulator } from '../../src/cpu/inline.js';
 import { ThreadedEmulator } from '../../src/cpu/threaded.js';
 import { createEmulator } from '../../src/cli/emulator.js';
+import { arpSetOp } from '../../src/arp/admin.js';
+import { parseIpv4 } from '../../src/wire/addr.js';
 import { parseScenario, parseScenarioText } from '../../src/sim/scenario.js';
 import { runScenario, type Progress, type RunOptions } from '../../src/sim/runner.js';
 import { formatReport, percentile, type SimReport } from '../../src/sim/metrics.js';
@@ -199,6 +201,27 @@ test('runner: churn moves, silences, claims and re-announces random hosts, deter
   for (const k of ['mac_changed', 'silent', 'back', 'claimed']) t.true((a.hostEvents[k] ?? 0) > 0, `no ${k}`);
   // Moved VMs show up at the emulator with their fresh 02:fe:... MACs.
   t.true(sink.events.some((e) => e.event === 'arp.moved' && String(e.to).startsWith('02:fe:')));
+});
+
+test('runner: onReady and inject feed the emulator; afterStimulus sees every stimulus at quiescence', async (t) => {
+  const kinds: Record<string, number> = {};
+  const times: number[] = [];
+  const r = await runScenario(opts({
+    duration: 6,
+    onReady: (runner) => {
+      runner.timers.at(2, () => runner.inject({ kind: 'op', op: arpSetOp(parseIpv4('10.0.0.99')!, 0x02_00_00_00_99_99), what: 'injected' }));
+    },
+    afterStimulus: (s, runner) => {
+      kinds[s.kind] = (kinds[s.kind] ?? 0) + 1;
+      times.push(runner.clock.now());
+    },
+  }));
+  t.is(kinds['frame'], r.frames.emulatorRx);
+  t.is(kinds['output'], r.emulator.datagrams);
+  t.is(kinds['op'], 1);
+  t.is(kinds['sample'], r.samples.length);
+  t.true(times.every((x, i) => i === 0 || x >= times[i - 1]!));
+  t.true(r.dump.cpus[0]!.arp.some((e) => e.ip === '10.0.0.99' && e.mac === '02:00:00:00:99:99' && e.flags.includes('permanent')));
 });
 
 test('metrics: nearest-rank percentiles', (t) => {
