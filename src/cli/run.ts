@@ -69,7 +69,7 @@ export function loadScenario(arg: string | undefined): Scenario {
 export function runCommand(): Command {
   return new Command('run')
     .description('simulation on an in-memory segment: virtual hosts, scripted events and traffic on a virtual clock; a live view on a terminal and a report at the end')
-    .option('--scenario <file>', 'scenario JSON file, or the name of a shipped one (lan, dc-rack, storm, ...); default lan')
+    .option('--scenario <file>', 'scenario JSON file, or the name of a shipped one (lan, dc-rack, storm, churn); default lan')
     .option('--cpus <n>', 'number of CPU replicas (default: the scenario config\'s cpus, else 1)', intArg('--cpus', 1, 256))
     .option('--duration <seconds>', 'virtual seconds to simulate (default: the scenario\'s)', secondsArg('--duration', 1e6))
     .option('--seed <n>', 'seed of every random choice (default: the scenario\'s)', intArg('--seed', 0, Number.MAX_SAFE_INTEGER))
