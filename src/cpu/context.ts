@@ -41,13 +41,14 @@ import { ArpPacket, ARP_OK, classifyFrame } from '../wire/arp.js';
 import { emitIpv4Header, emitUdpDatagram, IPPROTO_UDP } from '../wire/ipv4.js';
 import { Sysctl, type KnobInfo } from '../sysctl/index.js';
 import { NetStack, type NetStackSnapshot } from '../inet/stack.js';
-import { RTF_GATEWAY } from '../route/rtentry.js';
+import { RTF_GATEWAY, RTF_LOCAL } from '../route/rtentry.js';
 import { ArpReplica } from '../arp/replica.js';
 import type { Llinfo } from '../arp/llinfo.js';
 import { ArpInputDecision, arpSendReply, inArpInput, newArpUpdate, type ArpUpdate } from '../arp/input.js';
 import { arpUpdateOnCpu } from '../arp/update.js';
 import { arpOutput, arpResolveOnCpu, type ArpResolveUpdate } from '../arp/resolve.js';
 import { arpTimer } from '../arp/lookup.js';
+import { arpRequest } from '../arp/output.js';
 import { arpList } from '../arp/admin.js';
 import type { ArpStatValues } from '../arp/stats.js';
 import type { CpuDump, EmuOp, Strategy } from './emulator.js';
@@ -57,6 +58,7 @@ import { cpuOfAddr } from './hash.js';
 import { forwardRecord, type RecordOut } from './channel.js';
 import type { SharedArpMirror, SharedArpReader } from './shared.js';
 import * as R from './records.js';
+import type { CpuTestHooks, InjectedBug } from './testhooks.js';
 
 /** A Clock whose time can be pinned while an operation applies (every replica applies it at CPU0's time). */
 export class CpuClock implements Clock {
@@ -90,6 +92,8 @@ export interface CpuContextOptions {
   /** shared strategy: CPU0 writes the mirror, the others read it. */
   mirror?: SharedArpMirror | undefined;
   reader?: SharedArpReader | undefined;
+  /** Deliberately broken mechanisms for the stress tester (testhooks.ts); off by default. */
+  hooks?: CpuTestHooks | undefined;
 }
 
 /** What a resync carries from CPU0 to a restarted CPU. */
@@ -99,6 +103,8 @@ export interface CpuSnapshot {
   seq: number;
 }
 
+/** The origin of a step no replica acts on as its origin. */
+const NO_ORIGIN = 0xffff;
 const STEP_KINDS: readonly ArpResolveUpdate['kind'][] = ['resolve', 'refresh', 'clone'];
 const SCRATCH = 512;
 
@@ -145,6 +151,10 @@ export class CpuContext {
   private readonly pending = new Map<number, { left: number; rec: Uint8Array; admin: AppliedOp | undefined }>();
   private arpTimerHandle: TimerHandle | undefined;
   private readonly eventsOn: boolean;
+  /** testhooks.ts: the injected bug, if any; while applying an operation; the chain message held back. */
+  private readonly bug: InjectedBug | undefined;
+  private applying = false;
+  private keptChain: Uint8Array | undefined;
 
   constructor(opts: CpuContextOptions) {
     this.cpu = opts.cpu;
@@ -158,6 +168,7 @@ export class CpuContext {
     this.mirror = opts.mirror;
     this.reader = opts.reader;
     this.eventsOn = opts.events;
+    this.bug = opts.hooks?.bug;
     for (let i = 0; i < 4; i++) {
       const b = new Uint8Array(SCRATCH);
       this.scratch.push(b);
@@ -233,6 +244,12 @@ export class CpuContext {
   // ------------------------------------------------------------------ output to the supervisor
 
   private tx(ifindex: number, frame: Uint8Array, off: number, len: number): void {
+    this.txOnce(ifindex, frame, off, len);
+    // testhooks 'double-send': a held packet (IPv4, released while applying an operation) goes out twice.
+    if (this.bug === 'double-send' && this.applying && len > 14 && frame[off + 12] === 0x08 && frame[off + 13] === 0x00) this.txOnce(ifindex, frame, off, len);
+  }
+
+  private txOnce(ifindex: number, frame: Uint8Array, off: number, len: number): void {
     const up = this.outs.up;
     const at = up.begin(R.U_TX, R.T_FRAME + len);
     const dv = up.dv;
@@ -287,7 +304,10 @@ export class CpuContext {
     if (rcvif === undefined) return;
     if (classifyFrame(this.view, u8, off + R.F_FRAME, len - R.F_FRAME) !== ARP_OK) return;
     const d = this.decision;
-    if (inArpInput(rep, this.view, rcvif, d) !== 0) return;
+    const rxrequests = rep.stats.rxrequests;
+    const drop = inArpInput(rep, this.view, rcvif, d);
+    if (this.bug === 'skip-counter') rep.stats.rxrequests = rxrequests; // testhooks: not counted
+    if (drop !== 0) return;
     if (!d.hasUpdate) { arpSendReply(rep, d); return; }
     this.submitUpdate(d);
     // lwkt_sendmsg instead of lwkt_domsg: answer without waiting for the chain.
@@ -417,9 +437,24 @@ export class CpuContext {
   }
 
   private onStep(u: ArpResolveUpdate): void {
+    let origin = u.origin;
+    if (u.kind === 'refresh') {
+      // The seed's arpresolve sends the refresh request at once, before the
+      // packet goes out; keep that order (and the one-CPU output): the
+      // resolving CPU asks now, and the step only replicates la_preempt
+      // (no replica is its origin, so none asks again).
+      const rep = this.replica;
+      const ifp = rep.net.ifnetByIndex(u.ifindex);
+      if (ifp !== undefined) {
+        const rt = rep.routes.lookupHost(u.ip);
+        const sip = rt?.ifa?.addr ?? ifp.addrs[0]?.addr ?? 0;
+        arpRequest(rep, ifp, sip, u.ip, null, 'refresh');
+      }
+      origin = NO_ORIGIN;
+    }
     let s = this.steps[this.nsteps];
     if (s === undefined) { s = { kind: 'resolve', ip: 0, ifindex: 0, time: 0, origin: 0 }; this.steps.push(s); }
-    s.kind = u.kind; s.ip = u.ip; s.ifindex = u.ifindex; s.time = u.time; s.origin = u.origin;
+    s.kind = u.kind; s.ip = u.ip; s.ifindex = u.ifindex; s.time = u.time; s.origin = origin;
     this.nsteps++;
   }
 
@@ -492,6 +527,19 @@ export class CpuContext {
 
   /** A sequenced operation reaching this replica. */
   private onChain(u8: Uint8Array, dv: DataView, off: number, len: number): void {
+    if (this.bug === 'reorder-chain' && this.cpu === 1) {
+      // testhooks: keep every other message and let it out after the next one.
+      const kept = this.keptChain;
+      if (kept === undefined) { this.keptChain = u8.slice(off, off + len); return; }
+      this.keptChain = undefined;
+      this.onChainInOrder(u8, dv, off, len);
+      this.onChainInOrder(kept, new DataView(kept.buffer, kept.byteOffset, kept.byteLength), 0, kept.length);
+      return;
+    }
+    this.onChainInOrder(u8, dv, off, len);
+  }
+
+  private onChainInOrder(u8: Uint8Array, dv: DataView, off: number, len: number): void {
     const seq = dv.getFloat64(off + R.O_SEQ, true);
     // At-least-once delivery after a restart: what the resync snapshot already holds is not applied twice.
     this.lastAdmin = undefined;
@@ -571,6 +619,7 @@ export class CpuContext {
     const saveKey = this.curKey;
     this.setKey(dv.getUint32(off + R.O_KEY, true));
     this.clock.pin(dv.getFloat64(off + R.O_TIME, true));
+    this.applying = true;
     try {
       switch (dv.getUint32(off + R.O_KIND, true)) {
         case R.OP_UPDATE: {
@@ -582,6 +631,12 @@ export class CpuContext {
           u.create = dv.getUint32(off + R.U_CREATE, true) !== 0;
           u.time = dv.getUint32(off + R.U_UTIME, true);
           u.src = R.macOf(dv.getUint32(off + R.U_SRC_HI, true), dv.getUint32(off + R.U_SRC_LO, true));
+          if (this.bug === 'skip-update' && this.cpu === this.n - 1) return true; // testhooks: not applied
+          if (this.bug === 'perm-overwrite' && u.hln === 6) {
+            // testhooks: what arp_update_oncpu refuses, done anyway.
+            const rt = rep.routes.lookupHost(u.saddr);
+            if (rt !== null && rt.expire === 0 && (rt.flags & RTF_LOCAL) === 0 && rt.hasLladdr()) rt.setLladdr(u.sha);
+          }
           arpUpdateOnCpu(rep, u);
           this.mirror?.syncAddr(rep, u.saddr);
           return true;
@@ -607,6 +662,7 @@ export class CpuContext {
           throw new Error(`cpu${this.cpu}: unknown operation kind`);
       }
     } finally {
+      this.applying = false;
       this.clock.unpin();
       this.setKey(saveKey);
       void len;

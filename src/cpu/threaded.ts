@@ -76,6 +76,7 @@ export class ThreadedEmulator extends EmulatorCore {
   /** Restarts seen (cpu.restarted events). */
   restarts = 0;
   private failure: Error | undefined;
+  private readonly lastExit = new Map<number, number>();
 
   constructor(opts: ThreadedOptions) {
     super(opts);
@@ -125,7 +126,7 @@ export class ThreadedEmulator extends EmulatorCore {
       transport: o.transport,
       time: o.time.kind === 'virtual' ? { kind: 'virtual', start: this.clock.now() } : { kind: 'real' },
       events: o.events !== undefined, ctl: this.ctl, arena: this.arena?.sab, control, shared: this.sharedTable,
-      spin: this.spin, restarted,
+      spin: this.spin, restarted, hooks: o.hooks,
     };
     const transfer: MessagePort[] = control === undefined ? [] : [control];
     if (this.channels !== undefined) {
@@ -153,6 +154,14 @@ export class ThreadedEmulator extends EmulatorCore {
       const slot: CpuSlot = { pool, control: Comlink.wrap<CpuControl>(endpointOf(ch.port1)), controlPort: ch.port1, ready: Promise.resolve(), restarts: 0 };
       this.slots.push(slot);
       pool.on('error', (e: unknown) => { if (!this.closed) console.error(`arpemu cpu${j}:`, e instanceof Error ? e.message : e); });
+      const seen = new WeakSet<object>();
+      pool.on('workerCreate', () => {
+        for (const w of pool.threads) {
+          if (seen.has(w)) continue;
+          seen.add(w);
+          w.on('exit', (code: number) => { if (!this.closed) this.lastExit.set(j, code); });
+        }
+      });
       pool.on('workerDestroy', () => { if (!this.closed) this.onCpuDeath(j); });
       const { init, transfer } = this.initFor(j, false, ch.port2);
       starts.push(pool.run(init, { transferList: transfer as never }));
@@ -166,7 +175,7 @@ export class ThreadedEmulator extends EmulatorCore {
     const slot = this.slots[cpu]!;
     Atomics.store(this.ctl32, C_ALIVE + cpu, 0);
     if (this.transport === 'port') {
-      this.failure = new ArpemuError('EBUSY', `cpu${cpu} died; restarting a CPU needs the ring transport (its MessagePorts died with it)`);
+      this.failure = new ArpemuError('EBUSY', `cpu${cpu} died (exit code ${this.lastExit.get(cpu) ?? '?'}); restarting a CPU needs the ring transport (its MessagePorts died with it)`);
       console.error(`arpemu: ${this.failure.message}`);
       return;
     }
@@ -188,7 +197,7 @@ export class ThreadedEmulator extends EmulatorCore {
     slot.controlPort = ch.port1;
     const { init, transfer } = this.initFor(cpu, true, ch.port2);
     await slot.pool.run(init, { transferList: transfer as never });
-    this.event('cpu.restarted', cpu, { reason: 'worker exited' });
+    this.event('cpu.restarted', cpu, { reason: `worker exited (code ${this.lastExit.get(cpu) ?? '?'})` });
     // The source: CPU0, or for CPU0 the end of the chain once it holds every numbered operation.
     let from = 0;
     if (cpu === 0) {
