@@ -24,11 +24,14 @@ import { cpuOfAddr } from './hash.js';
 import type { NetisrIf } from '../netisr/dispatch.js';
 import type { KnobInfo } from '../sysctl/index.js';
 import * as R from './records.js';
+import type { CpuTestHooks } from './testhooks.js';
 
 /** The options every Emulator takes, beyond the contract's. */
 export interface CoreOptions extends EmulatorOptions {
   /** netisr: choose the input CPU by sender address instead of CPU0. */
   inputHash?: boolean;
+  /** Stress-test hooks every CPU reads (testhooks.ts: injected bugs, channel delays). */
+  hooks?: CpuTestHooks | undefined;
 }
 
 interface TxItem { key: number; cpu: number; idx: number; ifindex: number; t: number; frame: Uint8Array }

@@ -14,6 +14,7 @@ import { InlineOut, type InlineRecord, type RecordOut } from './channel.js';
 import { CpuContext } from './context.js';
 import { EmulatorCore, type CoreOptions } from './core.js';
 import { SharedArpMirror, SharedArpReader, createSharedArpTable } from './shared.js';
+import { HookRandom, type CpuStall } from './testhooks.js';
 
 export class InlineEmulator extends EmulatorCore {
   readonly ctx: CpuContext[] = [];
@@ -27,6 +28,9 @@ export class InlineEmulator extends EmulatorCore {
   private cpuTimer: ReturnType<typeof setTimeout> | undefined;
   /** Records processed (diagnostics). */
   processed = 0;
+  /** testhooks stall: serve another CPU's queue first now and then (a delayed channel). */
+  private readonly stall: CpuStall | undefined;
+  private readonly stallRnd: HookRandom | undefined;
 
   constructor(opts: CoreOptions) {
     super(opts);
@@ -46,8 +50,11 @@ export class InlineEmulator extends EmulatorCore {
         cpu: j, ncpus: n, strategy: opts.strategy, syncReply: opts.syncReply ?? true, clock, events, outs: cpuOuts,
         mirror: sab !== null && j === 0 ? new SharedArpMirror(sab) : undefined,
         reader: sab !== null && j !== 0 ? new SharedArpReader(sab, clock) : undefined,
+        hooks: opts.hooks,
       }));
     }
+    this.stall = opts.hooks?.stall;
+    this.stallRnd = this.stall === undefined ? undefined : new HookRandom(this.stall.seed);
     this.netisr = new Netisr({ ncpus: n, strategy: opts.strategy, inputHash: opts.inputHash, clock: makeClock(), events, outs: cpuOuts });
   }
 
@@ -66,8 +73,10 @@ export class InlineEmulator extends EmulatorCore {
     try {
       const n = this.cpus;
       while (this.head < this.fifo.length) {
-        const r = this.fifo[this.head]!;
-        this.fifo[this.head++] = undefined as unknown as InlineRecord;
+        let r = this.fifo[this.head]!;
+        const other = this.stall === undefined ? -1 : this.delayHead(r.dst);
+        if (other >= 0) { r = this.fifo[other]!; this.fifo.splice(other, 1); }
+        else this.fifo[this.head++] = undefined as unknown as InlineRecord;
         this.processed++;
         if (r.dst === n) this.netisr.handle(r.type, r.data, r.dv, 0, r.data.length);
         else this.ctx[r.dst]!.handle(r.type, r.data, r.dv, 0, r.data.length);
@@ -79,6 +88,13 @@ export class InlineEmulator extends EmulatorCore {
     }
     if (!this.lockstep) this.drainUp();
     if (!this.virtual) this.armCpuTimers();
+  }
+
+  /** testhooks stall: the index of the first record for another destination, to go before the head's (-1: none, or not now). */
+  private delayHead(dst: number): number {
+    if (this.stallRnd!.next() >= this.stall!.p) return -1;
+    for (let i = this.head + 1; i < this.fifo.length; i++) if (this.fifo[i]!.dst !== dst) return i;
+    return -1;
   }
 
   protected idle(): Promise<void> {

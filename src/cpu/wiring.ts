@@ -13,6 +13,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Doorbell, RingArena, type RingSpec } from './ring.js';
 import type { Strategy, Transport } from './emulator.js';
+import type { CpuTestHooks } from './testhooks.js';
 
 export const NETISR = 0x100;
 export const MAIN = 0x101;
@@ -126,4 +127,6 @@ export interface WorkerInit {
   spin: number;
   /** This CPU replaces one that died: wait for restore() before taking work. */
   restarted: boolean;
+  /** Stress-test hooks (testhooks.ts); CPUs only. */
+  hooks?: CpuTestHooks | undefined;
 }

@@ -15,6 +15,7 @@ import { Endpoint } from './endpoint.js';
 import { SharedArpMirror, SharedArpReader } from './shared.js';
 import { C_ALIVE, C_DEADLINE_F64, C_SEQ, MAIN, type WorkerInit } from './wiring.js';
 import type { RecordOut } from './channel.js';
+import { HookRandom, stallMaybe } from './testhooks.js';
 
 let current: CpuWorker | undefined;
 
@@ -45,6 +46,7 @@ class CpuWorker implements CpuControl {
       seqWord: { i32: this.ctl, index: C_SEQ },
       mirror: sab !== undefined && cpu === 0 ? new SharedArpMirror(sab) : undefined,
       reader: sab !== undefined && cpu !== 0 ? new SharedArpReader(sab, clock) : undefined,
+      hooks: init.hooks,
     });
     if (init.control !== undefined) Comlink.expose(this, endpointOf(init.control));
     this.publishDeadline();
@@ -54,8 +56,12 @@ class CpuWorker implements CpuControl {
 
   private go(): void {
     const ctx = this.ctx;
+    const stall = this.init.hooks?.stall;
+    const rnd = stall === undefined ? undefined : new HookRandom(stall.seed * 31 + ctx.cpu + 1);
     this.ep.start(
-      (type, u8, dv, off, len) => ctx.handle(type, u8, dv, off, len),
+      stall === undefined
+        ? (type, u8, dv, off, len) => ctx.handle(type, u8, dv, off, len)
+        : (type, u8, dv, off, len) => { stallMaybe(stall, rnd!); ctx.handle(type, u8, dv, off, len); },
       () => { ctx.flush(); this.publishDeadline(); },
     );
   }
