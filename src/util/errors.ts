@@ -16,7 +16,9 @@ export type ArpemuCode =
   | 'ERR_LIVE_UNAVAILABLE' | 'ERR_LIVE_PERMISSION' | 'ERR_LIVE_NO_DEVICE'
   | 'ERR_CONFIG' | 'ERR_USAGE'
   | 'ERR_MSGPORT_CLOSED'
-  | 'ERR_INTERRUPTED';
+  | 'ERR_INTERRUPTED'
+  /** arpemu stress found an invariant violation (the report lists it). */
+  | 'ERR_VIOLATION';
 
 export class ArpemuError extends Error {
   readonly code: ArpemuCode;
