@@ -362,6 +362,7 @@ class RingMsgPort extends BasePort implements MsgPort {
     m.at = off;
     const r = this.deliver(m);
     if (r === false) this.stats.received--;
+    else this.stalled = null; // a refused send the handler chose to drop does not pause input
     return r;
   };
   private readonly ready = (): boolean => {

@@ -544,24 +544,25 @@ function checkCapacity(capacity: number): void {
 }
 
 /**
- * Copy `len` bytes without allocating where it can: native copyWithin when both
- * are the same view (rings of one buffer), a byte loop for short copies, and
- * for long copies between buffers one subarray view (a small allocation) to
- * reach the native memcpy.
+ * Copy `len` bytes. Short copies are a byte loop (cheaper than a builtin call
+ * here); longer ones use native copyWithin when both views are of the same
+ * buffer at the same offset (rings of one arena: no allocation), else one
+ * short-lived subarray view for the native memcpy. Thresholds measured on
+ * Node 20 (a byte loop into shared memory costs ~1.5 ns a byte).
  */
 export function copyBytes(src: Uint8Array, start: number, dst: Uint8Array, at: number, len: number): void {
-  if (src === dst) {
-    dst.copyWithin(at, start, start + len);
-  } else if (len <= 256) {
+  if (len <= 48) {
     for (let i = 0; i < len; i++) dst[at + i] = src[start + i]!;
+  } else if (src.buffer === dst.buffer && src.byteOffset === dst.byteOffset) {
+    dst.copyWithin(at, start, start + len);
   } else {
     dst.set(src.subarray(start, start + len), at);
   }
 }
 
-/** Copy `words` Int32 words between two (possibly different) buffers without allocating. */
+/** Copy `words` Int32 words without allocating (a loop, or copyWithin inside one buffer). */
 export function copyWords(src: Int32Array, from: number, dst: Int32Array, to: number, words: number): void {
-  if (src === dst) {
+  if (words > 12 && src.buffer === dst.buffer && src.byteOffset === dst.byteOffset) {
     dst.copyWithin(to, from, from + words);
   } else {
     for (let i = 0; i < words; i++) dst[to + i] = src[from + i]!;

@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { Worker } from 'node:worker_threads';
 import {
-  Ring, RingArena, RING_CONTROL_BYTES, RECORD_HEADER_BYTES, kPadType, kHead, kTail, kConsumerSleeping,
+  Ring, RingArena, RING_CONTROL_BYTES, copyBytes, copyWords, RECORD_HEADER_BYTES, kPadType, kHead, kTail, kConsumerSleeping,
   kWakeSeq,
 } from '../../src/cpu/ring.js';
 import { recordByte, recordType, type ProducerDone, type RecordsJob, type StressJob } from './fixtures/ring-jobs.js';
@@ -277,6 +277,32 @@ test('RingArena: one buffer, rings found by (producer, consumer), one doorbell p
   b.publish();
   t.is(Atomics.load(a.i32, a.doorbellWord + kWakeSeq), 1);
   return p;
+});
+
+test('copyBytes/copyWords: every path copies exactly the range, inside one buffer and across buffers', (t) => {
+  const sab = new SharedArrayBuffer(4096);
+  const u8 = new Uint8Array(sab);
+  const other = new Uint8Array(sab); // a second view of the same buffer
+  const foreign = Uint8Array.from({ length: 1024 }, (_, i) => (i * 13) & 0xff);
+  for (const len of [0, 5, 48, 49, 1000]) {
+    u8.fill(0);
+    copyBytes(foreign, 3, u8, 100, len);
+    t.deepEqual([...u8.subarray(100, 100 + len)], [...foreign.subarray(3, 3 + len)], `foreign ${len}`);
+    t.is(u8[100 + len], 0, 'nothing past the end');
+    copyBytes(other, 100, u8, 2000, len);
+    t.deepEqual([...u8.subarray(2000, 2000 + len)], [...foreign.subarray(3, 3 + len)], `same buffer ${len}`);
+  }
+  const a = new Int32Array(sab);
+  const b = new Int32Array(sab);
+  const c = new Int32Array(16);
+  for (const words of [3, 13]) {
+    a.fill(0);
+    for (let i = 0; i < words; i++) a[i] = i + 1;
+    copyWords(a, 0, b, 500, words);
+    t.deepEqual([...b.subarray(500, 500 + words + 1)], [...Array.from({ length: words }, (_, i) => i + 1), 0]);
+    copyWords(a, 0, c, 1, Math.min(words, 15));
+    t.is(c[1], 1);
+  }
 });
 
 // ---- across threads ----
