@@ -1,0 +1,77 @@
+/**
+ * chain: update throughput and latency through the real per-CPU machinery
+ * (src/cpu ThreadedEmulator: netisr worker, N CPU workers, the update chain
+ * or its alternatives). Every frame is a request for our address from a
+ * known neighbour: netisr checks it and hands it to CPU0, in_arpinput
+ * decides, the update visits every replica (chain: CPU0..CPUn-1 in turn;
+ * fanout: all at once; shared: one table), and the reply goes out after the
+ * chain replied (the seed's synchronous lwkt_domsg).
+ */
+import { performance } from 'node:perf_hooks';
+import { latencyMetrics } from '../../src/bench/measure.js';
+import type { Point, RepSample, SuiteDef } from '../../src/bench/types.js';
+import { IFACE, configure, createBenchEmulator, feed, requestsForUs } from './lib/emu.js';
+
+const SENDERS = 4096;
+export const SPIN = 20_000;
+
+const suite: SuiteDef = {
+  name: 'chain',
+  title: 'update chain through the Emulator (netisr + N CPU workers)',
+  description: 'Requests for our address from 4096 known neighbours fed to the ThreadedEmulator (each: netisr checks, in_arpinput on CPU0, the update applied on every replica, ' +
+    'the reply sent after the chain replied). rate: pipelined updates/s (frames fed in slices of 4096, then quiescence, replies counted); lat_*: one frame at a time, input to ' +
+    'quiescence (netisr + chain + reply + the supervisor noticing). Strategies: chain (DragonFly), fanout (all replicas at once), shared (one table, the non-replicated baseline). ' +
+    'Baselines: the MessagePort transport, and one CPU. With N CPU workers + netisr + the main thread on 2 cores, every point beyond 1 CPU time-shares.',
+  grid: { cpus: [1, 2, 4, 8], strategy: ['chain', 'fanout', 'shared'], transport: ['port', 'ring'], wake: ['wait', 'spin'] },
+  quickGrid: { cpus: [1, 2, 4], strategy: ['chain'], wake: ['wait'] },
+  exclude: (p: Point) => p['wake'] === 'spin' && (p['transport'] === 'port' || p['strategy'] !== 'chain'),
+  baselines: [{ transport: 'port', wake: 'wait' }, { cpus: 1 }],
+  metrics: [
+    { name: 'rate', unit: 'updates/s', better: 'higher', label: 'pipelined updates/s' },
+    { name: 'lat_p50', unit: 's', better: 'lower', label: 'latency p50' },
+    { name: 'lat_p90', unit: 's', better: 'lower', label: 'p90' },
+    { name: 'lat_p99', unit: 's', better: 'lower', label: 'p99' },
+  ],
+  primary: 'rate',
+  warmup: 1,
+  reps: 5,
+  timeoutSec: 300,
+  async setup(p, ctx) {
+    const emu = await createBenchEmulator({
+      impl: 'threaded', cpus: p['cpus'] as number, strategy: p['strategy'] as 'chain', transport: p['transport'] as 'ring',
+      spin: p['wake'] === 'spin' ? SPIN : 0, lockstep: false,
+    });
+    let replies = 0;
+    emu.onTransmit(() => { replies++; });
+    await configure(emu);
+    const frames = requestsForUs(SENDERS);
+    await feed(emu, frames, SENDERS); // every neighbour has an entry: updates are refreshes
+    const total = ctx.quick ? 20_000 : (p['transport'] === 'ring' ? 100_000 : 40_000);
+    const count = ctx.quick ? 300 : 1500;
+    return {
+      async rep(): Promise<RepSample> {
+        const before = replies;
+        const t0 = performance.now();
+        await feed(emu, frames, total);
+        const secs = (performance.now() - t0) / 1000;
+        if (replies - before < total) throw new Error(`${total - (replies - before)} of ${total} requests not answered`);
+        const lat = new Float64Array(count);
+        for (let i = 0; i < count; i++) {
+          const s = performance.now();
+          emu.input(IFACE, frames[i % SENDERS]!);
+          await emu.quiesce();
+          lat[i] = (performance.now() - s) / 1000;
+        }
+        return { rate: total / secs, ...latencyMetrics(lat, 'lat_') };
+      },
+      info: () => ({ updatesPerRep: total, roundTripsPerRep: count, senders: SENDERS }),
+      close: () => emu.close(),
+    };
+  },
+  charts: [
+    { id: 'throughput', title: 'Chain update throughput vs CPUs (Emulator)', x: 'cpus', xLog: true, y: ['rate'], series: ['strategy', 'transport', 'wake'], model: 'throughput' },
+    { id: 'latency', title: 'Update latency percentiles vs CPUs (chain strategy)', x: 'cpus', xLog: true, y: ['lat_p50', 'lat_p90', 'lat_p99'], series: ['transport', 'wake'], where: { strategy: 'chain' }, yLog: true, yLabel: 'latency (s)' },
+    { id: 'latency-model', title: 'Chain latency p50: measured and the fitted model (to 256 CPUs)', x: 'cpus', xLog: true, y: ['lat_p50'], series: ['transport'], where: { strategy: 'chain', wake: 'wait' }, yLog: true, model: 'latency', yLabel: 'latency (s)' },
+  ],
+};
+export default suite;
