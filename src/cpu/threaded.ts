@@ -40,6 +40,14 @@ export interface ThreadedOptions extends CoreOptions {
   capacities?: RingCapacities;
 }
 
+/**
+ * piscina loads a task file with require() first, then import(); with
+ * Node's require(esm) that sometimes trips an internal assertion
+ * ("imported again after being required"). Workers load our ESM files
+ * with import() only.
+ */
+const EXEC_ARGV = [...process.execArgv.filter((a) => a !== '--experimental-require-module'), '--no-experimental-require-module'];
+
 const CPU_WORKER = fileURLToPath(new URL('../../workers/cpu.js', import.meta.url));
 const NETISR_WORKER = fileURLToPath(new URL('../../workers/netisr.js', import.meta.url));
 
@@ -142,7 +150,7 @@ export class ThreadedEmulator extends EmulatorCore {
     const starts: Promise<unknown>[] = [];
     {
       const ch = new MessageChannel();
-      this.netisrPool = new Piscina({ filename: NETISR_WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled', workerData: { cpu: -1 } });
+      this.netisrPool = new Piscina({ filename: NETISR_WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled', execArgv: EXEC_ARGV, workerData: { cpu: -1 } });
       this.netisrPool.on('error', (e: unknown) => console.error('arpemu netisr:', e));
       this.netisrCtl = Comlink.wrap<NetisrControl>(endpointOf(ch.port1));
       const { init, transfer } = this.initFor(NETISR, false, ch.port2);
@@ -150,7 +158,7 @@ export class ThreadedEmulator extends EmulatorCore {
     }
     for (let j = 0; j < this.cpus; j++) {
       const ch = new MessageChannel();
-      const pool = new Piscina({ filename: CPU_WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled', workerData: { cpu: j } });
+      const pool = new Piscina({ filename: CPU_WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled', execArgv: EXEC_ARGV, workerData: { cpu: j } });
       const slot: CpuSlot = { pool, control: Comlink.wrap<CpuControl>(endpointOf(ch.port1)), controlPort: ch.port1, ready: Promise.resolve(), restarts: 0 };
       this.slots.push(slot);
       pool.on('error', (e: unknown) => { if (!this.closed) console.error(`arpemu cpu${j}:`, e instanceof Error ? e.message : e); });
