@@ -5,7 +5,7 @@
 import type { ModelSource } from '../../src/bench/runner.js';
 import type { TargetDef } from '../../src/bench/types.js';
 
-export const suites: readonly string[] = ['wire', 'pcap', 'route', 'arpinput', 'resolve', 'memory', 'hops', 'chain', 'netisr'];
+export const suites: readonly string[] = ['wire', 'pcap', 'route', 'arpinput', 'resolve', 'memory', 'hops', 'chain', 'netisr', 'replay', 'resync'];
 
 export const targets: readonly TargetDef[] = [
   { issue: 3, text: 'parse + classify of ARP frames, one thread', suite: 'wire', where: { impl: 'classify' }, metric: 'cpuRate', op: '>=', value: 20e6, unit: 'frames/s' },

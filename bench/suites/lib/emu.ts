@@ -27,21 +27,27 @@ export interface EmuSpec {
 
 interface Threaded extends Emulator { ready?(): Promise<void>; crashCpu?(cpu: number): Promise<void> }
 
-export async function createBenchEmulator(spec: EmuSpec, extra: Partial<EmulatorOptions> = {}): Promise<Threaded> {
-  const opts: EmulatorOptions = {
-    cpus: spec.cpus, strategy: spec.strategy, transport: spec.transport,
-    time: { kind: 'virtual', start: 100, lockstep: spec.lockstep }, ...extra,
-  };
+/** A synchronous factory for `spec` (what replay() takes); BenchUnavailable when the implementation is not built. */
+export async function emulatorFactory(spec: EmuSpec): Promise<(o: EmulatorOptions) => Threaded> {
   if (spec.impl === 'single') {
     if (spec.cpus !== 1) throw new BenchUnavailable('the single-CPU emulator has one CPU');
     const { SingleCpuEmulator } = await import('../../../src/cpu/single.js');
-    return new SingleCpuEmulator(opts);
+    return (o) => new SingleCpuEmulator(o);
   }
   const file = fileURLToPath(new URL('../../../src/cpu/threaded.js', import.meta.url));
   if (!existsSync(file)) throw new BenchUnavailable('the threaded Emulator (src/cpu/threaded.ts, issue 6) is not in this build');
   const mod = (await import('../../../src/cpu/threaded.js')) as { ThreadedEmulator?: new (o: EmulatorOptions & { spin?: number }) => Threaded };
-  if (mod.ThreadedEmulator === undefined) throw new BenchUnavailable('src/cpu/threaded.js exports no ThreadedEmulator');
-  const emu = new mod.ThreadedEmulator({ ...opts, spin: spec.spin });
+  const Cls = mod.ThreadedEmulator;
+  if (Cls === undefined) throw new BenchUnavailable('src/cpu/threaded.js exports no ThreadedEmulator');
+  return (o) => new Cls({ ...o, spin: spec.spin });
+}
+
+export async function createBenchEmulator(spec: EmuSpec, extra: Partial<EmulatorOptions> = {}): Promise<Threaded> {
+  const make = await emulatorFactory(spec);
+  const emu = make({
+    cpus: spec.cpus, strategy: spec.strategy, transport: spec.transport,
+    time: { kind: 'virtual', start: 100, lockstep: spec.lockstep }, ...extra,
+  });
   await emu.ready?.();
   return emu;
 }
