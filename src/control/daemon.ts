@@ -94,9 +94,19 @@ function code(e: unknown): string | undefined {
 
 function msg(e: unknown): string { return e instanceof Error ? e.message : String(e); }
 
+/**
+ * libpcap's ring (TPACKET_V2 in immediate mode) has one slot of snaplen
+ * bytes per frame: with the default snaplen of 65535 a 4 MiB buffer holds
+ * only ~64 frames and a burst of requests overflows it. ARP frames are at
+ * most 64 bytes (+4 with a VLAN tag), so a small snaplen and a larger
+ * buffer give ~60k slots.
+ */
+export const LIVE_SNAPLEN = 128;
+export const LIVE_BUFFER = 16 << 20;
+
 function defaultLink(name: string): Link {
   // Frames from the interface's own MAC are what this host sends: leave them out in the filter.
-  return openLiveLink({ device: name, ignoreOwnFrames: true });
+  return openLiveLink({ device: name, ignoreOwnFrames: true, snapLen: LIVE_SNAPLEN, bufferSize: LIVE_BUFFER });
 }
 
 function addrText(a: { addr: Ipv4; plen: number | undefined }): string {
@@ -146,7 +156,7 @@ export class Daemon {
       strategy: opts.strategy ?? 'chain',
       transport: opts.transport ?? 'ring',
       time: { kind: 'real' },
-      events: opts.log.events,
+      events: opts.log.emulatorEvents,
     });
     const macs = new Set([...this.ifaces.values()].map((i) => i.mac));
     this.acd = new AcdHost({
