@@ -527,8 +527,8 @@ export class CpuContext {
 
   /** A sequenced operation reaching this replica. */
   private onChain(u8: Uint8Array, dv: DataView, off: number, len: number): void {
-    if (this.bug === 'reorder-chain' && this.cpu === 1) {
-      // testhooks: keep every other message and let it out after the next one.
+    if (this.bug === 'reorder-chain' && this.cpu === 1 && dv.getUint32(off + R.O_KIND, true) !== R.OP_ADMIN) {
+      // testhooks: keep every other message (admin ones aside) and let it out after the next one.
       const kept = this.keptChain;
       if (kept === undefined) { this.keptChain = u8.slice(off, off + len); return; }
       this.keptChain = undefined;

@@ -15,9 +15,10 @@
  *                     permanent entry on every replica (arp_update_oncpu's
  *                     "permanent entry" refusal skipped);
  *  - 'skip-counter'   the input CPU does not count rxrequests;
- *  - 'reorder-chain'  CPU1 keeps every other chain message and lets it out
- *                     after the next one: CPUs after CPU0 see the chain out of
- *                     order (needs 2 CPUs or more).
+ *  - 'reorder-chain'  CPU1 keeps every other chain message (administrative
+ *                     ones aside) and lets it out after the next one: CPUs
+ *                     after CPU0 see the chain out of order (needs 2 CPUs or
+ *                     more).
  *
  * Delays (`stall`): before handling a record, a CPU worker thread waits
  * (busy) up to `maxUs` µs with probability `p`, which shifts the
