@@ -10,8 +10,9 @@
  *    has acknowledged the last one;
  *  - per-hop latency: one message in flight, main <-> worker ping-pong;
  *    per hop = round trip / 2; p50 and p99.
- * Each figure is the median of REPS repetitions after warm-up runs of the
- * same size, on the same topology (threads started once per configuration).
+ * Each figure is the median of REPS repetitions after two warm-up runs of the
+ * same size, on the same topology (threads started once per configuration);
+ * the repetitions of the three variants are interleaved.
  *
  * Run: node dist/bench/ring.bench.js [--quick] [--verbose] [--spin N] [--body BYTES]
  */
@@ -98,9 +99,12 @@ async function pump(port: MsgPort, to: number, n: number, body: Uint8Array, type
   port.flush();
 }
 
+/** One scenario on one variant's topology: run(n) measures once; close() ends the threads and returns a note. */
+interface Bench<R> { run(n: number): Promise<R>; close(): Promise<string> }
+
 // ---- chain of 4 ----
 
-async function benchChain(v: Variant, n: number): Promise<{ rates: number[]; notes: string }> {
+function setupChain(v: Variant): Bench<number> {
   const CPUS = 4;
   const ORIGIN = CPUS;
   const edges: [number, number][] = [[ORIGIN, 0], [0, 1], [1, 2], [2, 3], [3, ORIGIN]];
@@ -110,50 +114,48 @@ async function benchChain(v: Variant, n: number): Promise<{ rates: number[]; not
   let onDone: () => void = () => {};
   topo.origin.start(() => { if (++replies === target) onDone(); });
   const body = new Uint8Array(BODY);
-  const run = async (count: number): Promise<number> => {
-    replies = 0;
-    target = count;
-    const done = new Promise<void>((resolve) => { onDone = resolve; });
-    const t0 = performance.now();
-    await Promise.all([pump(topo.origin, 0, count, body), done]);
-    return count / ((performance.now() - t0) / 1000);
+  return {
+    async run(count) {
+      replies = 0;
+      target = count;
+      const done = new Promise<void>((resolve) => { onDone = resolve; });
+      const t0 = performance.now();
+      await Promise.all([pump(topo.origin, 0, count, body), done]);
+      return count / ((performance.now() - t0) / 1000);
+    },
+    async close() {
+      const s = (await topo.close()).map((x) => x.stats);
+      return `per CPU: sleeps ${s.map((x) => x.sleeps).join('/')}, stalls ${s.map((x) => x.stalls).join('/')}; origin sleeps ${topo.origin.stats.sleeps}`;
+    },
   };
-  await run(n); // warm-up: twice the measured count, so every thread's JIT has settled
-  await run(n);
-  const rates: number[] = [];
-  for (let r = 0; r < REPS; r++) { rates.push(await run(n)); progress(`chain ${v.name}: ${fmtRate(rates[r]!)}`); }
-  const reports = await topo.close();
-  const s = reports.map((x) => x.stats);
-  const notes = `per CPU: sleeps ${s.map((x) => x.sleeps).join('/')}, stalls ${s.map((x) => x.stalls).join('/')}; origin sleeps ${topo.origin.stats.sleeps}`;
-  return { rates, notes };
 }
 
 // ---- single hop ----
 
-async function benchHop(v: Variant, n: number): Promise<{ rates: number[] }> {
+function setupHop(v: Variant): Bench<number> {
   const topo = startTopology(v, [[0, 1], [1, 0]], 0, [{ id: 1, role: 'sink', next: -1 }]);
   topo.origin.start(() => {});
   const body = new Uint8Array(BODY);
-  const run = async (count: number): Promise<number> => {
-    const t0 = performance.now();
-    await pump(topo.origin, 1, count - 1, body);
-    await topo.origin.domsg(1, T_ACK, body, 0, body.length); // the sink acknowledges the last one
-    return count / ((performance.now() - t0) / 1000);
+  return {
+    async run(count) {
+      const t0 = performance.now();
+      await pump(topo.origin, 1, count - 1, body);
+      await topo.origin.domsg(1, T_ACK, body, 0, body.length); // the sink acknowledges the last one
+      return count / ((performance.now() - t0) / 1000);
+    },
+    async close() {
+      const s = (await topo.close())[0]!.stats;
+      return `sink sleeps ${s.sleeps}`;
+    },
   };
-  await run(n);
-  await run(n);
-  const rates: number[] = [];
-  for (let r = 0; r < REPS; r++) { rates.push(await run(n)); progress(`hop ${v.name}: ${fmtRate(rates[r]!)}`); }
-  await topo.close();
-  return { rates };
 }
 
 // ---- ping-pong latency ----
 
-async function benchLatency(v: Variant, n: number): Promise<{ p50: number[]; p99: number[] }> {
+function setupLatency(v: Variant, max: number): Bench<[number, number]> {
   const topo = startTopology(v, [[0, 1], [1, 0]], 0, [{ id: 1, role: 'echo', next: -1 }]);
   const body = new Uint8Array(BODY);
-  const rtt = new Float64Array(n);
+  const rtt = new Float64Array(max);
   let k = 0;
   let count = 0;
   let t0 = 0;
@@ -165,27 +167,51 @@ async function benchLatency(v: Variant, n: number): Promise<{ p50: number[]; p99
     t0 = performance.now();
     o.send(1, T_MSG, body, 0, body.length);
   });
-  const run = async (c: number): Promise<Float64Array> => {
-    k = 0;
-    count = c;
-    const done = new Promise<void>((resolve) => { onDone = resolve; });
-    t0 = performance.now();
-    o.send(1, T_MSG, body, 0, body.length);
-    o.flush();
-    await done;
-    return rtt.slice(0, c).sort();
+  return {
+    async run(c) {
+      k = 0;
+      count = c;
+      const done = new Promise<void>((resolve) => { onDone = resolve; });
+      t0 = performance.now();
+      o.send(1, T_MSG, body, 0, body.length);
+      o.flush();
+      await done;
+      const s = rtt.slice(0, c).sort();
+      return [(percentile(s, 0.5) / 2) * 1000, (percentile(s, 0.99) / 2) * 1000];
+    },
+    async close() {
+      const s = (await topo.close())[0]!.stats;
+      return `echo sleeps ${s.sleeps}`;
+    },
   };
-  await run(n);
-  const p50: number[] = [];
-  const p99: number[] = [];
-  for (let r = 0; r < REPS; r++) {
-    const s = await run(n);
-    p50.push((percentile(s, 0.5) / 2) * 1000);
-    p99.push((percentile(s, 0.99) / 2) * 1000);
-    progress(`latency ${v.name}: p50 ${fmtUs(p50[r]!)} p99 ${fmtUs(p99[r]!)}`);
+}
+
+/**
+ * Start the scenario on every variant, warm each up (two runs), then take
+ * REPS rounds, each running every variant once: the machine is shared, so
+ * interleaving keeps a burst of someone else's load from landing on one
+ * variant only.
+ */
+async function interleaved<R>(name: string, setup: (v: Variant) => Bench<R>, n: (v: Variant) => number,
+  fmt: (r: R) => string): Promise<{ results: R[][]; notes: string[] }> {
+  const benches = VARIANTS.map(setup);
+  for (let i = 0; i < VARIANTS.length; i++) {
+    await benches[i]!.run(n(VARIANTS[i]!));
+    await benches[i]!.run(n(VARIANTS[i]!));
   }
-  await topo.close();
-  return { p50, p99 };
+  const results: R[][] = VARIANTS.map(() => []);
+  for (let r = 0; r < REPS; r++) {
+    for (let i = 0; i < VARIANTS.length; i++) {
+      const x = await benches[i]!.run(n(VARIANTS[i]!));
+      results[i]!.push(x);
+      progress(`${name} ${VARIANTS[i]!.name}: ${fmt(x)}`);
+    }
+  }
+  const notes: string[] = [];
+  for (let i = 0; i < VARIANTS.length; i++) {
+    notes.push(`${name} ${VARIANTS[i]!.name}: reps ${results[i]!.map(fmt).join(', ')}; ${await benches[i]!.close()}`);
+  }
+  return { results, notes };
 }
 
 // ---- main ----
@@ -207,30 +233,29 @@ async function main(): Promise<void> {
     { name: 'per-hop latency p50', cells: [], raw: [] },
     { name: 'per-hop latency p99', cells: [], raw: [] },
   ];
-  const notes: string[] = [];
-  for (const v of VARIANTS) {
-    const c = await benchChain(v, chainN[v.kind]);
-    rows[0]!.raw.push(median(c.rates));
-    rows[0]!.cells.push(fmtRate(median(c.rates)));
-    notes.push(`chain ${v.name}: reps ${c.rates.map(fmtRate).join(', ')}; ${c.notes}`);
-    const h = await benchHop(v, hopN[v.kind]);
-    rows[1]!.raw.push(median(h.rates));
-    rows[1]!.cells.push(fmtRate(median(h.rates)));
-    notes.push(`hop ${v.name}: reps ${h.rates.map(fmtRate).join(', ')}`);
-    const l = await benchLatency(v, latN);
-    rows[2]!.raw.push(median(l.p50));
-    rows[2]!.cells.push(fmtUs(median(l.p50)));
-    rows[3]!.raw.push(median(l.p99));
-    rows[3]!.cells.push(fmtUs(median(l.p99)));
+  const chain = await interleaved('chain', setupChain, (v) => chainN[v.kind], fmtRate);
+  const hop = await interleaved('hop', setupHop, (v) => hopN[v.kind], fmtRate);
+  const lat = await interleaved('latency', (v) => setupLatency(v, latN), () => latN,
+    ([p50, p99]) => `p50 ${fmtUs(p50)} p99 ${fmtUs(p99)}`);
+  for (let i = 0; i < VARIANTS.length; i++) {
+    const c = median(chain.results[i]!);
+    const h = median(hop.results[i]!);
+    const p50 = median(lat.results[i]!.map((x) => x[0]));
+    const p99 = median(lat.results[i]!.map((x) => x[1]));
+    rows[0]!.raw.push(c); rows[0]!.cells.push(fmtRate(c));
+    rows[1]!.raw.push(h); rows[1]!.cells.push(fmtRate(h));
+    rows[2]!.raw.push(p50); rows[2]!.cells.push(fmtUs(p50));
+    rows[3]!.raw.push(p99); rows[3]!.cells.push(fmtUs(p99));
   }
+  const notes = [...chain.notes, ...hop.notes, ...lat.notes];
   const w0 = 34;
   const w = 21;
-  console.log(`${''.padEnd(w0)}${VARIANTS.map((v) => v.name.padStart(w)).join('')}${'best ring / port'.padStart(w)}`);
+  // Ratios: how many times better than the port baseline (rate / port rate, port latency / latency).
+  console.log(`${''.padEnd(w0)}${VARIANTS.map((v) => v.name.padStart(w)).join('')}${'wake vs port'.padStart(14)}${'spin vs port'.padStart(14)}`);
   for (const r of rows) {
     const isRate = r.name.includes('msg/s');
-    const bestRing = isRate ? Math.max(r.raw[0]!, r.raw[1]!) : Math.min(r.raw[0]!, r.raw[1]!);
-    const ratio = isRate ? bestRing / r.raw[2]! : r.raw[2]! / bestRing;
-    console.log(`${r.name.padEnd(w0)}${r.cells.map((c) => c.padStart(w)).join('')}${(`${ratio.toFixed(1)}x`).padStart(w)}`);
+    const vs = (x: number): string => `${(isRate ? x / r.raw[2]! : r.raw[2]! / x).toFixed(1)}x`.padStart(14);
+    console.log(`${r.name.padEnd(w0)}${r.cells.map((c) => c.padStart(w)).join('')}${vs(r.raw[0]!)}${vs(r.raw[1]!)}`);
   }
   for (const n of notes) console.log(`  ${n}`);
   console.log(`  load average after ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);

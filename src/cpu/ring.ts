@@ -398,12 +398,17 @@ export class Ring {
     return true;
   }
 
-  /** Whether a record of `len` payload bytes could be reserved now (refreshes the cached head). */
+  /**
+   * Whether a record of `len` payload bytes could be reserved now. Reads the
+   * consumer's head (a cache line the other core writes) only when the
+   * cached one says no.
+   */
   canReserve(len: number): boolean {
     const size = RECORD_HEADER_BYTES + ((len + 3) & ~3);
     const off = this.wpos & this.mask;
     const room = this.capacity - off;
     const need = size <= room ? size : room + size;
+    if (this.capacity - ((this.wpos - this.cachedHead) | 0) >= need) return true;
     this.cachedHead = Atomics.load(this.i32, this.iHead);
     return this.capacity - ((this.wpos - this.cachedHead) | 0) >= need;
   }
