@@ -101,6 +101,8 @@ export interface CpuSnapshot {
   net: NetStackSnapshot;
   /** Last operation applied. */
   seq: number;
+  /** CPU0's next arptimer walk (a restarted CPU0 keeps the schedule). */
+  timerAt?: number | undefined;
 }
 
 /** The origin of a step no replica acts on as its origin. */
@@ -150,6 +152,7 @@ export class CpuContext {
   /** fanout (CPU0): acknowledgements still expected, and the operation, by seq. */
   private readonly pending = new Map<number, { left: number; rec: Uint8Array; admin: AppliedOp | undefined }>();
   private arpTimerHandle: TimerHandle | undefined;
+  private arpTimerAt: number | undefined;
   private readonly eventsOn: boolean;
   /** testhooks.ts: the injected bug, if any; while applying an operation; the chain message held back. */
   private readonly bug: InjectedBug | undefined;
@@ -510,6 +513,8 @@ export class CpuContext {
     if (!ok) return; // an admin operation CPU0 refused: the same errno everywhere, already reported
     const admin = this.lastAdmin;
     if (this.n === 1 || this.strategy === 'shared') { this.finish(u8, dv, off, len, admin); return; }
+    // The result is CPU0's (every replica computes the same one); the last replica says when all have it.
+    if (admin !== undefined) this.result(dv.getUint32(off + R.O_TOKEN, true), { ok: true, result: admin, final: false });
     if (this.strategy === 'chain') {
       const out = this.outs.cpu(1);
       forwardRecord(out, R.R_CHAIN, u8, off, len);
@@ -573,7 +578,7 @@ export class CpuContext {
   private finish(u8: Uint8Array, dv: DataView, off: number, len: number, admin: AppliedOp | undefined): void {
     const kind = dv.getUint32(off + R.O_KIND, true);
     if (kind === R.OP_ADMIN) {
-      this.result(dv.getUint32(off + R.O_TOKEN, true), admin !== undefined ? { ok: true, result: admin } : { ok: true, result: { count: 0 } });
+      this.result(dv.getUint32(off + R.O_TOKEN, true), this.cpu === 0 && admin !== undefined ? { ok: true, result: admin, final: true } : { ok: true, final: true });
       return;
     }
     if (kind !== R.OP_UPDATE || !this.syncReply) return;
@@ -683,7 +688,7 @@ export class CpuContext {
       const code = isArpemuError(e) ? e.code : 'EINVAL';
       const message = e instanceof Error ? e.message : String(e);
       if (first) {
-        this.result(token, { ok: false, code, message });
+        this.result(token, { ok: false, code, message, final: true });
       } else {
         this.diverge({ cpu: this.cpu, op, code, message });
       }
@@ -709,8 +714,10 @@ export class CpuContext {
 
   private armArpTimer(delay: number): void {
     this.timers.cancel(this.arpTimerHandle);
+    this.arpTimerAt = this.clock.now() + delay;
     this.arpTimerHandle = this.timers.after(delay, () => {
       this.arpTimerHandle = undefined;
+      this.arpTimerAt = undefined;
       const { out, at, dv } = this.beginOp(R.OP_TIMER_LEN);
       dv.setUint32(at + R.O_KIND, R.OP_TIMER, true);
       dv.setUint32(at + R.O_KEY, this.nextChild(), true);
@@ -778,7 +785,7 @@ export class CpuContext {
   }
 
   snapshot(): CpuSnapshot {
-    return { net: this.replica.net.snapshot(), seq: this.lastSeq };
+    return { net: this.replica.net.snapshot(), seq: this.lastSeq, timerAt: this.arpTimerAt };
   }
 
   /** Make this replica equal to CPU0's at `snap` (a restarted CPU, before it takes work). */
@@ -787,6 +794,7 @@ export class CpuContext {
     rep.net.restore(snap.net);
     rep.held.clear();
     this.lastSeq = snap.seq;
+    if (this.cpu === 0 && snap.timerAt !== undefined) this.armArpTimer(Math.max(0, snap.timerAt - this.clock.now()));
   }
 }
 

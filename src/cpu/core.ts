@@ -10,7 +10,8 @@
  * (see records.ts), stamped with the CPUs' clock, which is the stimulus
  * time. Otherwise records are delivered as they arrive.
  */
-import { VirtualClock, RealClock, type Clock } from '../util/clock.js';
+import { VirtualClock, type Clock } from '../util/clock.js';
+import { EpochClock } from './epoch.js';
 import { TimerQueue, runVirtualUntil } from '../util/timers.js';
 import { ArpemuError, errno, type ArpemuCode } from '../util/errors.js';
 import { makeEvent, type ArpemuEvent, type EventSink } from '../util/events.js';
@@ -36,7 +37,7 @@ export interface CoreOptions extends EmulatorOptions {
 
 interface TxItem { key: number; cpu: number; idx: number; ifindex: number; t: number; frame: Uint8Array }
 interface EvItem { key: number; cpu: number; idx: number; ev: ArpemuEvent }
-interface Waiter { resolve: (r: EmuOpResult) => void; reject: (e: Error) => void; op: EmuOp }
+interface Waiter { resolve: (r: EmuOpResult) => void; reject: (e: Error) => void; op: EmuOp; result?: AppliedOp; final?: boolean }
 
 export interface IfInfo { index: number; name: string; mac: number; flags: number }
 
@@ -77,7 +78,7 @@ export abstract class EmulatorCore implements Emulator {
     this.options = opts;
     this.virtual = opts.time.kind === 'virtual';
     this.lockstep = opts.time.kind === 'virtual' && opts.time.lockstep;
-    this.clock = opts.time.kind === 'virtual' ? new VirtualClock(opts.time.start) : new RealClock();
+    this.clock = opts.time.kind === 'virtual' ? new VirtualClock(opts.time.start) : new EpochClock();
     this.timers = new TimerQueue(this.clock);
     this.events = opts.events;
   }
@@ -127,18 +128,24 @@ export abstract class EmulatorCore implements Emulator {
       }
       case R.U_RESULT: {
         const token = dv.getUint32(off, true);
-        const body = JSON.parse(R.readUtf8(u8, off + 4, len - 4)) as { ok: true; result: AppliedOp } | { ok: false; code: ArpemuCode; message: string };
+        type Body = { ok: true; result?: AppliedOp; final: boolean } | { ok: false; code: ArpemuCode; message: string; final: true };
+        const body = JSON.parse(R.readUtf8(u8, off + 4, len - 4)) as Body;
         const w = this.waiters.get(token);
         if (w === undefined) return;
-        this.waiters.delete(token);
-        if (body.ok) {
-          this.applied(w.op, body.result);
-          const r: EmuOpResult = { count: body.result.count };
-          if (body.result.old !== undefined) r.old = body.result.old;
-          w.resolve(r);
-        } else {
+        if (!body.ok) {
+          this.waiters.delete(token);
           w.reject(new ArpemuError(body.code, body.message));
+          return;
         }
+        // CPU0's result and the last replica's "all applied" may come in either order.
+        if (body.result !== undefined) w.result = body.result;
+        if (body.final) w.final = true;
+        if (!w.final || w.result === undefined) return;
+        this.waiters.delete(token);
+        this.applied(w.op, w.result);
+        const r: EmuOpResult = { count: w.result.count };
+        if (w.result.old !== undefined) r.old = w.result.old;
+        w.resolve(r);
         return;
       }
       case R.U_PROBE: {
@@ -352,6 +359,11 @@ export abstract class EmulatorCore implements Emulator {
     let d = this.timers.nextDeadline() ?? Infinity;
     for (let j = 0; j < this.cpus; j++) d = Math.min(d, this.cpuDeadline(j));
     return d === Infinity ? undefined : d;
+  }
+
+  /** Real time: the epoch every thread's clock counts from. */
+  protected get epochNs(): string | undefined {
+    return this.clock instanceof EpochClock ? this.clock.epochNs : undefined;
   }
 
   /** The supervisor's time (virtual: the last advanceTo). */

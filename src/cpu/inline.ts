@@ -5,7 +5,8 @@
  * It is the deterministic single-threaded model the stress tester compares
  * against, and the fast path for `--cpus 1`.
  */
-import { RealClock, VirtualClock, type Clock } from '../util/clock.js';
+import { VirtualClock, type Clock } from '../util/clock.js';
+import { EpochClock } from './epoch.js';
 import type { ArpStatValues } from '../arp/stats.js';
 import type { KnobInfo } from '../sysctl/index.js';
 import { Netisr } from '../netisr/dispatch.js';
@@ -37,7 +38,7 @@ export class InlineEmulator extends EmulatorCore {
     const n = opts.cpus;
     const NETISR = n;
     const UP = n + 1;
-    const makeClock = (): Clock => (opts.time.kind === 'virtual' ? new VirtualClock(opts.time.start) : new RealClock());
+    const makeClock = (): Clock => (opts.time.kind === 'virtual' ? new VirtualClock(opts.time.start) : new EpochClock(this.epochNs));
     for (let j = 0; j < n; j++) this.cpuOut.push(new InlineOut(j, this.fifo));
     this.netOut = new InlineOut(NETISR, this.fifo);
     const up = new InlineOut(UP, this.upq);

@@ -122,6 +122,8 @@ export class ThreadedEmulator extends EmulatorCore {
       throw this.failure;
     });
     this.started.catch(() => undefined);
+    // Free-running: results and frames come up at any time; drain them as they come.
+    if (!this.lockstep) void this.pump();
   }
 
   /** Resolves once every worker has started. */
@@ -132,7 +134,7 @@ export class ThreadedEmulator extends EmulatorCore {
     const init: WorkerInit = {
       self, ncpus: this.cpus, strategy: o.strategy, syncReply: o.syncReply ?? true, inputHash: o.inputHash === true,
       transport: o.transport,
-      time: o.time.kind === 'virtual' ? { kind: 'virtual', start: this.clock.now() } : { kind: 'real' },
+      time: o.time.kind === 'virtual' ? { kind: 'virtual', start: this.clock.now() } : { kind: 'real', epochNs: this.epochNs! },
       events: o.events !== undefined, ctl: this.ctl, arena: this.arena?.sab, control, shared: this.sharedTable,
       spin: this.spin, restarted, hooks: o.hooks,
     };
@@ -189,13 +191,15 @@ export class ThreadedEmulator extends EmulatorCore {
     }
     slot.restarts++;
     this.restarts++;
-    slot.ready = this.restartCpu(cpu).catch((e: unknown) => {
+    // CPU0's only timer is the arptimer walk: the new CPU0 keeps its schedule.
+    const timerAt = this.f64[C_DEADLINE_F64 + cpu]!;
+    slot.ready = this.restartCpu(cpu, timerAt).catch((e: unknown) => {
       this.failure = e instanceof Error ? e : new Error(String(e));
       console.error(`arpemu: restarting cpu${cpu} failed:`, e);
     });
   }
 
-  private async restartCpu(cpu: number): Promise<void> {
+  private async restartCpu(cpu: number, timerAt: number): Promise<void> {
     const slot = this.slots[cpu]!;
     await this.started;
     slot.control[Comlink.releaseProxy]();
@@ -221,18 +225,28 @@ export class ThreadedEmulator extends EmulatorCore {
       await this.slots[0]!.ready;
     }
     const snap = await this.slots[from]!.control.snapshot();
+    if (cpu === 0) snap.timerAt = Number.isFinite(timerAt) ? timerAt : undefined;
     await slot.control.restore(snap);
     this.event('cpu.resynced', cpu, { from });
   }
 
-  /** Tests: make CPU `cpu` die, then wait until it is back and resynchronised. */
-  async crashCpu(cpu: number, how: 'exit' | 'throw' = 'exit'): Promise<void> {
+  /**
+   * Tests: make CPU `cpu` die. Resolves once it is back and resynchronised
+   * (`until: 'resynced'`), or as soon as its death was seen ('dead').
+   */
+  async crashCpu(cpu: number, how: 'exit' | 'throw' = 'exit', until: 'dead' | 'resynced' = 'resynced'): Promise<void> {
     await this.started;
     const slot = this.slots[cpu]!;
     const before = slot.restarts;
     await slot.control.crash(how);
     while (slot.restarts === before) await new Promise((r) => setTimeout(r, 1));
-    await slot.ready;
+    if (until === 'resynced') await slot.ready;
+  }
+
+  /** Resolves when CPU `cpu` is up (after a restart: resynchronised). */
+  async cpuReady(cpu: number): Promise<void> {
+    await this.started;
+    await this.slots[cpu]!.ready;
   }
 
   // ------------------------------------------------------------ records

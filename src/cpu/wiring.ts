@@ -111,7 +111,7 @@ export interface WorkerInit {
   inputHash: boolean;
   transport: Transport;
   /** Virtual clock start (the current virtual time for a restarted CPU), or real time. */
-  time: { kind: 'virtual'; start: number } | { kind: 'real' };
+  time: { kind: 'virtual'; start: number } | { kind: 'real'; epochNs: string };
   events: boolean;
   ctl: SharedArrayBuffer;
   /** ring transport: the arena. */

@@ -8,8 +8,9 @@
  */
 import { threadId } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { RealClock, VirtualClock } from '../util/clock.js';
+import { VirtualClock } from '../util/clock.js';
 import { CpuContext, type CpuSnapshot } from './context.js';
+import { EpochClock } from './epoch.js';
 import { endpointOf, installErrorTransfer, type CpuControl, type CpuDiag } from './control.js';
 import { Endpoint } from './endpoint.js';
 import { SharedArpMirror, SharedArpReader } from './shared.js';
@@ -36,7 +37,7 @@ class CpuWorker implements CpuControl {
     this.ctl = new Int32Array(init.ctl);
 
     this.real = init.time.kind === 'real';
-    const clock = init.time.kind === 'virtual' ? new VirtualClock(init.time.start) : new RealClock();
+    const clock = init.time.kind === 'virtual' ? new VirtualClock(init.time.start) : new EpochClock(init.time.epochNs);
     const outsByCpu: RecordOut[] = [];
     for (let j = 0; j < init.ncpus; j++) if (j !== cpu) outsByCpu[j] = this.ep.out(j);
     const sab = init.shared;

@@ -4,10 +4,11 @@
  * comlink like a CPU's.
  */
 import * as Comlink from 'comlink';
-import { RealClock, VirtualClock } from '../util/clock.js';
+import { VirtualClock } from '../util/clock.js';
 import type { ArpStatValues } from '../arp/stats.js';
 import { endpointOf, installErrorTransfer } from '../cpu/control.js';
 import { Endpoint } from '../cpu/endpoint.js';
+import { EpochClock } from '../cpu/epoch.js';
 import { MAIN, type WorkerInit } from '../cpu/wiring.js';
 import type { RecordOut } from '../cpu/channel.js';
 import { Netisr } from './dispatch.js';
@@ -29,7 +30,7 @@ export function startNetisrWorker(init: WorkerInit): { ok: true } {
   for (let j = 0; j < init.ncpus; j++) outs.push(ep.out(j));
   const netisr = new Netisr({
     ncpus: init.ncpus, strategy: init.strategy, inputHash: init.inputHash,
-    clock: init.time.kind === 'virtual' ? new VirtualClock(init.time.start) : new RealClock(),
+    clock: init.time.kind === 'virtual' ? new VirtualClock(init.time.start) : new EpochClock(init.time.epochNs),
     events: init.events,
     outs: { cpu: (j) => outs[j]!, up: ep.out(MAIN) },
   });
