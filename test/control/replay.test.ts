@@ -87,6 +87,16 @@ async function checkCaptures(t: ExecutionContext, files: { what: string; path: s
   expected.forEach((x, i) => t.true(seen.has(i), `expected expert item never seen (stale exception?): ${x.pattern} - ${x.why}`));
 }
 
+requireOrSkip(test, 'tshark check: a truncated ARP frame is reported malformed (so the output checks can fail)', [needTshark], async (t) => {
+  const f = whoHas(H2, '10.0.0.2', '10.0.0.1').slice(0, 24);
+  const path = join(TMP, 'truncated.pcap');
+  writeFileSync(path, encodePcap([{ data: f, time: 1 }]));
+  const rep = await tsharkLimited(path);
+  t.is(rep.frames, 1);
+  t.is(rep.problems.length, 1);
+  t.regex(rep.problems[0] ?? '', /^1: .*Malformed/);
+});
+
 // Wireshark's expert system on our frames. Legitimately expected items: none in
 // these scenarios (a scenario that expects one lists it with the reason).
 for (const s of SCENARIOS) {
