@@ -5,7 +5,7 @@
 import type { ModelSource } from '../../src/bench/runner.js';
 import type { TargetDef } from '../../src/bench/types.js';
 
-export const suites: readonly string[] = ['wire', 'pcap', 'route', 'arpinput', 'resolve', 'memory', 'hops', 'chain', 'netisr', 'replay', 'resync'];
+export const suites: readonly string[] = ['wire', 'pcap', 'route', 'arpinput', 'resolve', 'memory', 'hops', 'chain', 'netisr', 'replay', 'resync', 'daemon'];
 
 export const targets: readonly TargetDef[] = [
   { issue: 3, text: 'parse + classify of ARP frames, one thread', suite: 'wire', where: { impl: 'classify' }, metric: 'cpuRate', op: '>=', value: 20e6, unit: 'frames/s' },
@@ -30,6 +30,8 @@ export const targets: readonly TargetDef[] = [
   { issue: 6, text: 'round trip p99, ring with busy-polling (hops, 4 CPUs)', suite: 'hops', where: { cpus: 4, transport: 'ring', wake: 'spin' }, metric: 'lat_p99', unit: 's' },
   { issue: 6, text: 'update latency p50 through the Emulator, 4 CPUs, ring, wake-ups', suite: 'chain', where: { cpus: 4, strategy: 'chain', transport: 'ring', wake: 'wait' }, metric: 'lat_p50', unit: 's' },
   { issue: 6, text: 'update latency p99 through the Emulator, 4 CPUs, ring, busy-polling', suite: 'chain', where: { cpus: 4, strategy: 'chain', transport: 'ring', wake: 'spin' }, metric: 'lat_p99', unit: 's' },
+  { issue: 7, text: 'daemon request->reply p50 / the kernel\'s, same run (veth, 2 CPUs)', suite: 'daemon', where: { cpus: 2 }, metric: 'p50Ratio', op: '<=', value: 1.5, unit: 'x' },
+  { issue: 7, text: 'daemon answered share at the kernel\'s highest rate with >= 99% answered (2 CPUs)', suite: 'daemon', where: { cpus: 2 }, metric: 'daemonShare', op: '>=', value: 99, unit: '%' },
 ];
 
 export const modelSources: readonly ModelSource[] = [
