@@ -205,9 +205,11 @@ export class Daemon {
       if (i.acd) this.acd.attach(i.name, i.mac);
       const name = i.name;
       const acdOn = i.acd;
+      // The emulator first: its reply goes out before conflict detection looks at
+      // the frame (as the kernel answers in the input path and dhcpcd reads BPF later).
       link.onReceive((frame) => {
-        if (acdOn) this.acd.input(name, frame);
         this.emu.input(name, frame);
+        if (acdOn) this.acd.input(name, frame);
       });
     }
     this.emu.onTransmit((iface, frame) => this.send(iface, frame));

@@ -10,7 +10,6 @@
  * diagnostics and state changes are `info`; conflicts `warn`.
  */
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import { eventClass, nullSink, type ArpemuEvent, type EventSink } from '../util/events.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -68,6 +67,29 @@ export function prettyMessage(log: Record<string, unknown>): string {
   return parts.join(' ');
 }
 
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_COLORS: Record<number, string> = { 10: '90', 20: '34', 30: '32', 40: '33', 50: '31', 60: '35' };
+
+/**
+ * The terminal form: `HH:MM:SS.mmm LEVEL event k=v ...`, one line per log
+ * line (pino-pretty 13 loses the line break when objects are hidden, so
+ * this small printer is ours).
+ */
+export function prettyDestination(out: { write(s: string): unknown }, color: boolean): DestinationStream {
+  return {
+    write(line: string): void {
+      let o: Record<string, unknown>;
+      try { o = JSON.parse(line) as Record<string, unknown>; } catch { out.write(line); return; }
+      const lv = typeof o['level'] === 'number' ? o['level'] : 30;
+      const d = new Date(typeof o['time'] === 'number' ? o['time'] : Date.now());
+      const time = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+      const name = (LEVEL_NAMES[lv] ?? String(lv)).padEnd(5);
+      const level = color ? `\x1b[${LEVEL_COLORS[lv] ?? '0'}m${name}\x1b[0m` : name;
+      out.write(`${time} ${level} ${prettyMessage(o)}\n`);
+    },
+  };
+}
+
 export function createDaemonLog(opts: DaemonLogOptions = {}): DaemonLog {
   const level = opts.level ?? 'info';
   const usePretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
@@ -76,10 +98,7 @@ export function createDaemonLog(opts: DaemonLogOptions = {}): DaemonLog {
   if (opts.destination !== undefined) {
     dest = opts.destination;
   } else if (usePretty) {
-    dest = pretty({
-      colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', hideObject: true, singleLine: true,
-      messageFormat: (log) => prettyMessage(log as Record<string, unknown>),
-    });
+    dest = prettyDestination(process.stdout, process.stdout.isTTY === true);
   } else {
     const sb = pino.destination({ dest: 1, sync: false });
     dest = sb;
