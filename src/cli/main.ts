@@ -15,6 +15,7 @@ import { sysctlCommand } from './sysctl.js';
 import { netstatCommand } from './netstat.js';
 import { resolveCommand } from './resolve.js';
 import { cpusCommand } from './cpus.js';
+import { stressCommand } from './stress.js';
 
 const program = new Command('arpemu')
   .description('a multi-threaded, per-CPU re-creation of a BSD kernel\'s IPv4 ARP subsystem')
@@ -23,7 +24,7 @@ const program = new Command('arpemu')
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
 for (const cmd of [runCommand(), replayCommand(), benchCommand(),
-  daemonCommand(), arpCommand(), ifconfigCommand(), sysctlCommand(), netstatCommand(), resolveCommand(), cpusCommand()]) {
+  daemonCommand(), arpCommand(), ifconfigCommand(), sysctlCommand(), netstatCommand(), resolveCommand(), cpusCommand(), stressCommand()]) {
   cmd.exitOverride();
   program.addCommand(cmd);
 }

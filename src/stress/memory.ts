@@ -1,0 +1,71 @@
+/**
+ * Memory over a soak: samples of the process's resident set and V8 heap
+ * (the main thread's; worker threads' heaps show in the RSS), and the
+ * least-squares slope of each over wall time after a warm-up. A steady
+ * load over bounded state must keep both flat; a slope above the
+ * threshold is reported as growth.
+ */
+export interface MemorySample {
+  /** Wall seconds since the start. */
+  wall: number;
+  /** Ops executed so far. */
+  ops: number;
+  rss: number;
+  heapUsed: number;
+  external: number;
+}
+
+export interface MemoryTrend {
+  samples: MemorySample[];
+  /** Samples fitted (after the warm-up). */
+  fitted: number;
+  /** MB per minute of wall time (NaN with fewer than 4 samples fitted). */
+  heapSlopeMBPerMin: number;
+  rssSlopeMBPerMin: number;
+  /** MB per million ops. */
+  heapPerMillionOpsMB: number;
+  thresholdMBPerMin: number;
+  growing: boolean;
+}
+
+const MB = 1024 * 1024;
+
+export class MemorySampler {
+  readonly samples: MemorySample[] = [];
+  private readonly t0 = performance.now();
+
+  sample(ops: number): MemorySample {
+    const m = process.memoryUsage();
+    const s = { wall: (performance.now() - this.t0) / 1000, ops, rss: m.rss, heapUsed: m.heapUsed, external: m.external };
+    this.samples.push(s);
+    return s;
+  }
+
+  /** Fit after dropping the first `warmup` fraction of samples. */
+  trend(thresholdMBPerMin: number, warmup = 0.25): MemoryTrend {
+    const from = Math.floor(this.samples.length * warmup);
+    const fit = this.samples.slice(from);
+    const heap = slope(fit.map((s) => s.wall), fit.map((s) => s.heapUsed));
+    const rss = slope(fit.map((s) => s.wall), fit.map((s) => s.rss));
+    const perOp = slope(fit.map((s) => s.ops), fit.map((s) => s.heapUsed));
+    const heapSlopeMBPerMin = (heap * 60) / MB;
+    const rssSlopeMBPerMin = (rss * 60) / MB;
+    return {
+      samples: this.samples, fitted: fit.length, heapSlopeMBPerMin, rssSlopeMBPerMin,
+      heapPerMillionOpsMB: (perOp * 1e6) / MB, thresholdMBPerMin,
+      growing: fit.length >= 4 && (heapSlopeMBPerMin > thresholdMBPerMin || rssSlopeMBPerMin > thresholdMBPerMin * 4),
+    };
+  }
+}
+
+/** Least-squares slope of y over x (NaN with fewer than 4 points or no spread in x). */
+export function slope(x: readonly number[], y: readonly number[]): number {
+  const n = x.length;
+  if (n < 4) return NaN;
+  let sx = 0, sy = 0;
+  for (let i = 0; i < n; i++) { sx += x[i]!; sy += y[i]!; }
+  const mx = sx / n, my = sy / n;
+  let num = 0, den = 0;
+  for (let i = 0; i < n; i++) { const dx = x[i]! - mx; num += dx * (y[i]! - my); den += dx * dx; }
+  return den === 0 ? NaN : num / den;
+}
