@@ -214,7 +214,7 @@ requireOrSkip(test.serial, 'daemon ACD: a kernel-owned address is a conflict and
 
 for (const cpus of [1, 2, 4]) {
   const title = `daemon control with --cpus ${cpus}: arp -s/-d/-a, ifconfig alias/-alias, sysctl; replicas agree; kill -9 and restart with --state restores every acknowledged change`;
-  const why = cpusUnavailable(cpus);
+  const why = cpusUnavailable(cpus, true); // the daemon process uses the CLI's createEmulator
   if (why !== undefined) {
     console.log(`SKIP ${title}: ${why}`);
     test.skip(`${title} [skipped: ${why}]`, () => {});

@@ -227,7 +227,10 @@ for (const cpus of [1, 2, 4]) {
     await d.daemon.request('arp.set', { ip: '10.0.3.9', mac: '02:00:00:00:03:09' });
     await d.daemon.request('arp.delete', { ip: '10.0.0.9' });
     await d.daemon.request('sysctl.set', { name: 'net.link.ether.inet.max_age', value: 300 });
-    ask(d, '10.0.0.1');
+    const link = d.links.get('vemu0')!;
+    const reply = link.next((a) => a.op === ARPOP_REPLY && a.spa === ip('10.0.3.1'));
+    link.inject(arpFrame({ op: 'request', src: PEER, spa: PEER_IP, tpa: ip('10.0.3.1') }));
+    t.is((await reply).sha, US, 'the alias is answered for with the interface MAC');
     await d.daemon.request('ifconfig.set', { iface: 'vemu0', addr: '10.0.3.1', action: 'delete' });
     const dump = await d.daemon.request('dump', {});
     t.is(dump.cpus.length, cpus);

@@ -11,6 +11,7 @@ import { parseIpv4, parseMac, type Ipv4, type Mac } from '../../src/wire/addr.js
 import { ARPOP_REPLY, ARPOP_REQUEST, ARP_FRAME_LEN, ArpPacket, emitArpFrame } from '../../src/wire/arp.js';
 import { EthernetFrame } from '../../src/wire/ethernet.js';
 import { createEmulator } from '../../src/cli/emulator.js';
+import { ThreadedEmulator } from '../../src/cpu/threaded.js';
 import type { Emulator, EmulatorOptions } from '../../src/cpu/emulator.js';
 import { Daemon, type DaemonOptions } from '../../src/control/daemon.js';
 import { createDaemonLog, type DaemonLog } from '../../src/control/log.js';
@@ -155,15 +156,23 @@ export async function startTestDaemon(
   return { daemon, links, capture, socket, config: cfgPath, state, dir, stop: () => daemon.stop() };
 }
 
-/** The emulator the CLI picks (N CPUs once the threaded emulator is there). */
+/**
+ * The emulator the CLI picks; while the CLI's createEmulator still refuses
+ * more than one CPU, the ThreadedEmulator directly, so the N-CPU tests run.
+ */
 export function testEmulator(o: EmulatorOptions): Emulator {
-  return createEmulator(o);
+  try {
+    return createEmulator(o);
+  } catch (e) {
+    if (o.cpus > 1 && (e as { code?: string }).code === 'ERR_USAGE') return new ThreadedEmulator(o);
+    throw e;
+  }
 }
 
-/** Whether this build runs `cpus` CPUs; the reason when not (tests skip those counts). */
-export function cpusUnavailable(cpus: number): string | undefined {
+/** Whether `cpus` CPUs can run here; the reason when not (tests skip those counts). */
+export function cpusUnavailable(cpus: number, viaCli = false): string | undefined {
   try {
-    const e = createEmulator({ cpus, strategy: 'chain', transport: 'ring', time: { kind: 'real' } });
+    const e = (viaCli ? createEmulator : testEmulator)({ cpus, strategy: 'chain', transport: 'ring', time: { kind: 'real' } });
     void e.close();
     return undefined;
   } catch (e) {
