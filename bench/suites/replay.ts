@@ -38,7 +38,7 @@ const suite: SuiteDef = {
   description: 'replay() with the storm capture looped N times (each loop shifted by the capture\'s span) on interface vemu0 owning addresses in the senders\' networks: ' +
     'frames in per wall second of the whole run (reading the capture, setup, every frame run to quiescence in lockstep, output pcap, dump). ' +
     'Deterministic lockstep means one frame in flight at a time: this measures latency-bound throughput, which favours one CPU. Baseline: the single-CPU emulator.',
-  grid: { loops: [1, 10, 100], emulator: ['single', 'threaded'], cpus: [1, 2, 4], transport: ['ring', 'port'] },
+  grid: { loops: [1, 10, 30], emulator: ['single', 'threaded'], cpus: [1, 2, 4], transport: ['ring', 'port'] },
   quickGrid: { loops: [10], cpus: [1, 2], transport: ['ring'] },
   exclude: (p: Point) => (p['emulator'] === 'single' && (p['cpus'] !== 1 || p['transport'] !== 'ring')) || (p['transport'] === 'port' && p['loops'] !== 10),
   baselines: [{ emulator: 'single', cpus: 1, transport: 'ring' }],

@@ -48,7 +48,8 @@ function spreadText(r: PointResult, metric: string): string {
 }
 
 /** The series of one chart, from a suite's results (and the model's curve when asked). */
-export function chartSeries(chart: ChartDef, suite: SuiteDef, results: readonly PointResult[], model?: ChainModel): Series[] {
+export function chartSeries(chart: ChartDef, suite: SuiteDef, results: readonly PointResult[], models: readonly ChainModel[] = []): Series[] {
+  const model = models.find((m) => m.suite === suite.name);
   const ok = results.filter((r) => r.suite === suite.name && r.status === 'ok' && (chart.where === undefined || matches(r.point, chart.where)));
   const groups = new Map<string, PointResult[]>();
   for (const r of ok) {
@@ -82,7 +83,7 @@ export function chartSeries(chart: ChartDef, suite: SuiteDef, results: readonly 
   return out.filter((s) => s.points.length > 0);
 }
 
-export function renderChart(chart: ChartDef, suite: SuiteDef, results: readonly PointResult[], model?: ChainModel): string {
+export function renderChart(chart: ChartDef, suite: SuiteDef, results: readonly PointResult[], models: readonly ChainModel[] = []): string {
   const metric = suite.metrics.find((m) => m.name === chart.y[0]);
   return renderLineChart({
     title: chart.title,
@@ -90,7 +91,7 @@ export function renderChart(chart: ChartDef, suite: SuiteDef, results: readonly 
     yLabel: chart.yLabel ?? (metric === undefined ? chart.y.join(', ') : `${metric.label ?? metric.name} (${metric.unit})`),
     xLog: chart.xLog ?? false,
     yLog: chart.yLog ?? false,
-    series: chartSeries(chart, suite, results, model),
+    series: chartSeries(chart, suite, results, models),
   });
 }
 
@@ -108,10 +109,10 @@ function targetRows(targets: readonly TargetResult[]): string[][] {
 export function modelBlocks(model: ChainModel, observed: readonly { cpus: number; latency: number; throughput: number }[]): Block[] {
   const byN = new Map(observed.map((o) => [o.cpus, o]));
   return [
-    { kind: 'h', level: 2, text: 'Chain model (a MODEL fitted to this run, not a measurement)' },
+    { kind: 'h', level: 3, text: `Model fitted to ${model.suite}` },
     {
       kind: 'p',
-      text: `Fitted to ${model.source}. Latency of one update through n CPUs: latency(n) = a + b·n with a = ${formatValue(model.a, 's')}, ` +
+      text: `Fitted to ${model.source}.${model.note === undefined ? '' : ` Caveat: ${model.note}.`} Latency of one update through n CPUs: latency(n) = a + b·n with a = ${formatValue(model.a, 's')}, ` +
         `b = ${formatValue(model.b, 's')} per CPU (least squares, r² = ${Number.isFinite(model.r2) ? model.r2.toFixed(3) : 'n/a'}). ` +
         `Pipelined throughput is set by the slowest stage: ${formatValue(model.stage, 's')} per update (measured with one core per CPU), ` +
         `so 1/stage = ${formatValue(1 / model.stage, 'updates/s')} whatever n is when every CPU has a core; on this machine's ${model.cores} cores the ` +
@@ -134,8 +135,8 @@ export interface ReportInput {
   suites: readonly SuiteDef[];
   results: readonly PointResult[];
   targets: readonly TargetResult[];
-  model?: ChainModel;
-  modelObserved?: readonly { cpus: number; latency: number; throughput: number }[];
+  /** Fitted chain models with the observations they were fitted to. */
+  models?: readonly { model: ChainModel; observed: readonly { cpus: number; latency: number; throughput: number }[] }[];
   /** Why there is no model, when there is none. */
   modelNote?: string;
 }
@@ -165,8 +166,11 @@ export function buildReport(input: ReportInput): BuiltReport {
     blocks.push({ kind: 'h', level: 2, text: 'Targets of issues 3–7' });
     blocks.push({ kind: 'table', head: ['issue', 'target', 'goal', 'measured (median [min–max])', 'verdict', 'measured at'], rows: targetRows(input.targets) });
   }
-  if (input.model !== undefined) blocks.push(...modelBlocks(input.model, input.modelObserved ?? []));
-  else if (input.modelNote !== undefined) blocks.push({ kind: 'h', level: 2, text: 'Chain model' }, { kind: 'p', text: input.modelNote });
+  const models = input.models ?? [];
+  blocks.push({ kind: 'h', level: 2, text: 'Chain model (a MODEL fitted to this run, not a measurement)' });
+  if (models.length === 0) blocks.push({ kind: 'p', text: input.modelNote ?? 'No model in this run.' });
+  for (const m of models) blocks.push(...modelBlocks(m.model, m.observed));
+  const fitted = models.map((m) => m.model);
 
   for (const suite of input.suites) {
     const rs = input.results.filter((r) => r.suite === suite.name);
@@ -194,9 +198,9 @@ export function buildReport(input: ReportInput): BuiltReport {
       blocks.push({ kind: 'list', items: missing.map((r) => `${r.status}: ${pointLabel(r.point)}: ${r.reason ?? ''}`) });
     }
     for (const c of suite.charts ?? []) {
-      const series = chartSeries(c, suite, input.results, input.model);
+      const series = chartSeries(c, suite, input.results, fitted);
       if (series.every((s) => s.dashed === true)) continue;
-      const svg = renderChart(c, suite, input.results, input.model);
+      const svg = renderChart(c, suite, input.results, fitted);
       const id = `${suite.name}-${c.id}`;
       charts.push({ id, title: c.title, svg });
       blocks.push({ kind: 'chart', id, title: c.title, svg });

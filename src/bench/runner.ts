@@ -62,7 +62,8 @@ export interface BenchOptions {
 export interface BenchRun {
   results: PointResult[];
   targets: TargetResult[];
-  model?: ChainModel;
+  /** Chain models fitted to this run (MODELS, not measurements), preferred first. */
+  models: ChainModel[];
   outDir: string;
   failed: number;
 }
@@ -155,9 +156,12 @@ export function computeRatios(suite: SuiteDef, results: PointResult[]): void {
   }
 }
 
-/** The chain model from the first source with measurements at 2+ CPU counts. */
-export function modelFrom(results: readonly PointResult[], sources: readonly ModelSource[], cores: number): { model?: ChainModel; observed?: ChainObservation[]; note: string } {
+export interface FittedModel { model: ChainModel; observed: ChainObservation[] }
+
+/** A chain model from every source with measurements at 2+ CPU counts (in the registry's order of preference). */
+export function modelsFrom(results: readonly PointResult[], sources: readonly ModelSource[], cores: number): { models: FittedModel[]; note: string } {
   const notes: string[] = [];
+  const models: FittedModel[] = [];
   for (const src of sources) {
     const ok = results.filter((r) => r.suite === src.suite && r.status === 'ok' && matches(r.point, src.where));
     const observed: ChainObservation[] = [];
@@ -167,11 +171,10 @@ export function modelFrom(results: readonly PointResult[], sources: readonly Mod
     }
     if (new Set(observed.map((o) => o.cpus)).size >= 2) {
       const label = `${src.suite} (${pointLabel(src.where as Point)}; ${src.latency} and ${src.throughput}, medians)`;
-      return { model: fitChainModel(observed, cores, label), observed: observed.sort((a, b) => a.cpus - b.cpus), note: '' };
-    }
-    notes.push(`${src.suite}: ${observed.length} usable point(s)`);
+      models.push({ model: fitChainModel(observed, cores, label, undefined, src.suite), observed: observed.sort((a, b) => a.cpus - b.cpus) });
+    } else notes.push(`${src.suite}: ${observed.length} usable point(s)`);
   }
-  return { note: `No model: it needs chain measurements at two or more CPU counts (${notes.join('; ') || 'no source suite ran'}).` };
+  return { models, note: models.length > 0 ? '' : `No model: it needs chain measurements at two or more CPU counts (${notes.join('; ') || 'no source suite ran'}).` };
 }
 
 export async function runBench(opts: BenchOptions): Promise<BenchRun> {
@@ -230,19 +233,19 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
 
   const ran = new Map(names.map((n) => [n, suites.get(n)!]));
   const targets = evaluateTargets(registry.targets.filter((t) => ran.has(t.suite)), all, ran);
-  const { model, observed, note } = modelFrom(all, registry.modelSources, machine.cores);
+  const { models, note } = modelsFrom(all, registry.modelSources, machine.cores);
   const meta: RunMeta = {
     command: opts.command, date: new Date(t0).toISOString(), machine, loadStart, loadEnd: loadAverage(),
     quick: opts.quick, seconds: (Date.now() - t0) / 1000,
   };
   const report = buildReport({
     meta, suites: [...ran.values()], results: all, targets,
-    ...(model === undefined ? { modelNote: note } : { model, modelObserved: observed ?? [] }),
+    models, modelNote: note,
   });
   for (const c of report.charts) writeFileSync(join(opts.out, 'charts', `${c.id}.svg`), c.svg + '\n');
   writeFileSync(join(opts.out, 'summary.md'), renderMarkdown(report.blocks));
   writeFileSync(join(opts.out, 'report.html'), renderHtml(report.blocks, 'arpemu bench'));
   writeFileSync(join(opts.out, 'targets.json'), JSON.stringify(targets, null, 2) + '\n');
-  if (model !== undefined) writeFileSync(join(opts.out, 'model.json'), JSON.stringify({ label: 'MODEL (fitted, not measured)', ...model }, null, 2) + '\n');
-  return { results: all, targets, ...(model === undefined ? {} : { model }), outDir: opts.out, failed };
+  if (models.length > 0) writeFileSync(join(opts.out, 'model.json'), JSON.stringify(models.map((m) => ({ label: 'MODEL (fitted, not measured)', ...m.model })), null, 2) + '\n');
+  return { results: all, targets, models: models.map((m) => m.model), outDir: opts.out, failed };
 }

@@ -181,7 +181,11 @@ export interface TargetResult {
 
 /** What the analytic model printed beside the chain measurements. */
 export interface ChainModel {
+  /** Suite the observations came from. */
+  suite: string;
   source: string;
+  /** Caveat of the fit (e.g. a slope not resolved by the measurements). */
+  note?: string;
   /** latency(n) = a + b n (seconds), least squares. */
   a: number;
   b: number;

@@ -75,10 +75,10 @@ export function benchCommand(name = 'bench'): Command {
         const v = t.measured === undefined ? '–' : formatValue(t.measured, t.target.ratioOf !== undefined ? 'x' : t.target.unit);
         lines.push(`issue ${t.target.issue}: ${t.target.text}: ${v}: ${t.verdict}${t.note === undefined ? '' : ` (${t.note})`}`);
       }
-      if (run.model !== undefined) {
-        lines.push(`MODEL (fitted to ${run.model.source}, not measured): latency(n) = ${formatValue(run.model.a, 's')} + ${formatValue(run.model.b, 's')}·n`);
-        for (const p of run.model.points) {
-          lines.push(`  model n=${String(p.cpus).padStart(3)}: latency ${formatValue(p.latency, 's')}, throughput ${formatValue(p.throughput, 'updates/s')} (a core per CPU), ${formatValue(p.throughputHere, 'updates/s')} on ${run.model.cores} cores`);
+      for (const m of run.models) {
+        lines.push(`MODEL (fitted to ${m.source}, not measured): latency(n) = ${formatValue(m.a, 's')} + ${formatValue(m.b, 's')}·n${m.note === undefined ? '' : ` (${m.note})`}`);
+        for (const p of m.points) {
+          lines.push(`  model n=${String(p.cpus).padStart(3)}: latency ${formatValue(p.latency, 's')}, throughput ${formatValue(p.throughput, 'updates/s')} (a core per CPU), ${formatValue(p.throughputHere, 'updates/s')} on ${m.cores} cores`);
         }
       }
       const failed = run.results.filter((r) => r.status === 'failed');
