@@ -33,7 +33,7 @@ import { openLiveLink, readInterfaceMac } from '../link/live.js';
 import { arpSetOp, type ArpSetOp } from '../arp/admin.js';
 import { sumArpStats } from '../arp/stats.js';
 import type { AcdConflict, AcdTiming } from '../arp/acd.js';
-import type { Emulator, EmulatorOptions, EmuOp, Strategy, Transport } from '../cpu/emulator.js';
+import type { Emulator, EmulatorOptions, EmuOp, EmuOpResult, Strategy, Transport } from '../cpu/emulator.js';
 import type { KnobInfo } from '../sysctl/index.js';
 import { parseConfigText, type Config, type RouteConfig } from './config.js';
 import { AcdHost } from './acd-host.js';
@@ -196,7 +196,7 @@ export class Daemon {
     const desired = desiredState(this.config, this.store.state, this.wall());
     await this.applySysctls(desired);
     for (const i of this.ifaces.values()) {
-      await this.emu.apply({ op: 'ifattach', iface: { name: i.name, mac: i.mac, flags: i.flags } });
+      await this.apply({ op: 'ifattach', iface: { name: i.name, mac: i.mac, flags: i.flags } });
     }
     const open = this.opts.openLink ?? defaultLink;
     for (const i of this.ifaces.values()) {
@@ -239,6 +239,16 @@ export class Daemon {
       state: this.opts.statePath ?? null, metrics: this.metricsServer === undefined ? null : `${this.opts.metrics!.host}:${this.metricsServer.port}`,
       pid: process.pid,
     });
+  }
+
+  /** An operation through the replication path, timed for the metrics (every CPU applied it when it resolves). */
+  private async apply(op: EmuOp): Promise<EmuOpResult> {
+    const t0 = process.hrtime.bigint();
+    try {
+      return await this.emu.apply(op);
+    } finally {
+      this.metrics?.observeApply(op.op, Number(process.hrtime.bigint() - t0) / 1e9);
+    }
   }
 
   private send(iface: string, frame: Uint8Array): void {
@@ -378,11 +388,11 @@ export class Daemon {
   /** arp -s replaces an existing static entry (delete, then add), as arp(8) users expect. */
   private async setReplacing(op: ArpSetOp): Promise<void> {
     try {
-      await this.emu.apply(op);
+      await this.apply(op);
     } catch (e) {
       if (code(e) !== 'EEXIST' || op.only) throw e;
-      await this.emu.apply({ op: 'delete', ip: op.ip });
-      await this.emu.apply(op);
+      await this.apply({ op: 'delete', ip: op.ip });
+      await this.apply(op);
     }
   }
 
@@ -404,7 +414,7 @@ export class Daemon {
   }
 
   private async arpDelete(ip: Ipv4): Promise<{ count: number }> {
-    const r = await this.emu.apply({ op: 'delete', ip });
+    const r = await this.apply({ op: 'delete', ip });
     // arp -d removes the ordinary entry first, else the proxy-only one.
     const plain = arpKey(ip, false);
     const key = this.appliedArp.has(plain) ? plain : this.appliedArp.has(arpKey(ip, true)) ? arpKey(ip, true) : undefined;
@@ -417,7 +427,7 @@ export class Daemon {
   }
 
   private async arpFlush(): Promise<{ count: number }> {
-    const r = await this.emu.apply({ op: 'flush' });
+    const r = await this.apply({ op: 'flush' });
     const keys = new Map([...this.appliedArp, ...this.pendingArp]);
     this.persist(() => this.store.commit((s) => {
       for (const d of keys.values()) setArp(s, { ip: formatIpv4(d.ip), only: d.only, present: false }, configHasArp(this.config, d.ip, d.only));
@@ -432,7 +442,7 @@ export class Daemon {
   private async applySysctls(desired: Desired): Promise<void> {
     for (const [name, value] of desired.sysctl) {
       try {
-        await this.emu.apply({ op: 'sysctl', name, value });
+        await this.apply({ op: 'sysctl', name, value });
         this.appliedSysctl.set(name, value);
       } catch (e) {
         this.log.error('sysctl not applied', { name, value, error: msg(e) });
@@ -454,7 +464,7 @@ export class Daemon {
   }
 
   private async sysctlSet(name: string, value: number | string): Promise<{ name: string; old: number | string; value: number | string }> {
-    const r = await this.emu.apply({ op: 'sysctl', name, value });
+    const r = await this.apply({ op: 'sysctl', name, value });
     const now = (await this.knob(name)).value;
     this.persist(() => this.store.commit((s) => setSysctl(s, name, now)));
     this.appliedSysctl.set(name, now);
@@ -491,7 +501,7 @@ export class Daemon {
 
   private async addToEmu(rec: AddrRecord): Promise<void> {
     try {
-      await this.emu.apply({ op: 'ifaddr', cmd: 'add', iface: rec.iface, addr: rec.addr, plen: rec.plen });
+      await this.apply({ op: 'ifaddr', cmd: 'add', iface: rec.iface, addr: rec.addr, plen: rec.plen });
       rec.inEmu = true;
       rec.status = 'bound';
     } catch (e) {
@@ -507,7 +517,7 @@ export class Daemon {
 
   private async removeFromEmu(rec: AddrRecord): Promise<void> {
     if (!rec.inEmu) return;
-    await this.emu.apply({ op: 'ifaddr', cmd: 'delete', iface: rec.iface, addr: rec.addr, plen: rec.plen });
+    await this.apply({ op: 'ifaddr', cmd: 'delete', iface: rec.iface, addr: rec.addr, plen: rec.plen });
     rec.inEmu = false;
     await this.reconcileArp();
   }
@@ -652,7 +662,7 @@ export class Daemon {
   private async applyRoutes(routes: RouteConfig[]): Promise<void> {
     for (const r of routes) {
       try {
-        await this.emu.apply({ op: 'route', cmd: 'add', dst: r.dst, plen: r.plen, gateway: r.gateway });
+        await this.apply({ op: 'route', cmd: 'add', dst: r.dst, plen: r.plen, gateway: r.gateway });
         this.appliedRoutes.push(r);
       } catch (e) {
         if (code(e) === 'ENETUNREACH') this.pendingRoutes.push(r);
@@ -759,11 +769,11 @@ export class Daemon {
         if (want.sysctl.has(name)) continue;
         const k = knobs.find((x) => x.name === name);
         if (k === undefined) continue;
-        await attempt(`sysctl ${name}`, async () => { await this.emu.apply({ op: 'sysctl', name, value: k.default }); this.appliedSysctl.delete(name); });
+        await attempt(`sysctl ${name}`, async () => { await this.apply({ op: 'sysctl', name, value: k.default }); this.appliedSysctl.delete(name); });
       }
       for (const [name, value] of want.sysctl) {
         if (this.appliedSysctl.get(name) === value) continue;
-        await attempt(`sysctl ${name}=${value}`, async () => { await this.emu.apply({ op: 'sysctl', name, value }); this.appliedSysctl.set(name, value); });
+        await attempt(`sysctl ${name}=${value}`, async () => { await this.apply({ op: 'sysctl', name, value }); this.appliedSysctl.set(name, value); });
       }
       // addresses
       for (const [iface, list] of this.addrs) {
@@ -787,7 +797,7 @@ export class Daemon {
       for (const r of [...this.appliedRoutes]) {
         if (want.routes.some((w) => same(w, r))) continue;
         await attempt(`route delete ${formatIpv4(r.dst)}/${r.plen}`, async () => {
-          await this.emu.apply({ op: 'route', cmd: 'delete', dst: r.dst, plen: r.plen, gateway: r.gateway });
+          await this.apply({ op: 'route', cmd: 'delete', dst: r.dst, plen: r.plen, gateway: r.gateway });
           this.appliedRoutes = this.appliedRoutes.filter((x) => x !== r);
         });
       }
@@ -802,7 +812,7 @@ export class Daemon {
         if (w !== undefined && sameArp(w, d)) continue;
         await attempt(`arp delete ${formatIpv4(d.ip)}`, async () => {
           this.appliedArp.delete(key);
-          await this.emu.apply({ op: 'delete', ip: d.ip }).catch((e) => { if (code(e) !== 'ESRCH') throw e; });
+          await this.apply({ op: 'delete', ip: d.ip }).catch((e) => { if (code(e) !== 'ESRCH') throw e; });
         });
       }
       for (const key of [...this.pendingArp.keys()]) if (!want.arp.has(key)) this.pendingArp.delete(key);
@@ -850,4 +860,3 @@ function readConfig(path: string): Config {
   return parseConfigText(text, path, { macOptional: true });
 }
 
-export type { EmuOp };

@@ -10,12 +10,16 @@
  *  - arpemu_acd_addresses{iface,state}: conflict-detection machines per state;
  *  - arpemu_link_{rx,tx}_frames_total, arpemu_link_rx_dropped_total, arpemu_link_tx_errors_total {iface};
  *  - arpemu_control_requests_total{method,outcome};
+ *  - arpemu_apply_seconds{op}: histogram of the time from handing a
+ *    replicated operation (address, static entry, sysctl, route) to the
+ *    emulator until every CPU applied it (the update chain's round trip as
+ *    the supervisor sees it);
  *  - the process metrics of prom-client (CPU, memory, event loop lag).
- * There is no chain-latency histogram: the Emulator interface does not
- * expose per-update chain timings (yet).
+ * The chain latency of ARP updates caused by received frames is not
+ * exposed by the Emulator interface, so it is not here.
  */
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ARPSTAT_FIELDS, type ArpStatValues } from '../arp/stats.js';
 import type { LinkStats } from '../link/link.js';
 import type { AcdState } from '../arp/acd.js';
@@ -34,6 +38,7 @@ interface Snapshot { stats: ArpStatValues[]; dump: DaemonDump }
 export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'method' | 'outcome'>;
+  private readonly applyTime: Histogram<'op'>;
   private snap: Promise<Snapshot> | undefined;
   private snapAt = 0;
 
@@ -121,6 +126,16 @@ export class DaemonMetrics {
       name: 'arpemu_control_requests_total', help: 'Control requests by method and outcome (ok or error code)',
       labelNames: ['method', 'outcome'], registers: [r],
     });
+    this.applyTime = new Histogram({
+      name: 'arpemu_apply_seconds', help: 'Time from handing a replicated operation to the emulator until every CPU applied it',
+      labelNames: ['op'], registers: [r],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    });
+  }
+
+  /** One replicated operation's time to be applied on every CPU. */
+  observeApply(op: string, seconds: number): void {
+    this.applyTime.observe({ op }, seconds);
   }
 
   /** Count one control request. */
