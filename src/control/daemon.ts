@@ -166,9 +166,9 @@ export class Daemon {
       ...(opts.acdSeed === undefined ? {} : { seed: opts.acdSeed }),
       ...(opts.acdTiming === undefined ? {} : { timing: opts.acdTiming }),
       isLocalMac: (m) => macs.has(m),
-      onBound: (iface, ip) => { void this.serial(() => this.bound(iface, ip)); },
+      onBound: (iface, ip) => { this.serial(() => this.bound(iface, ip)).catch((e: unknown) => this.internal('acd bound', e)); },
       onConflict: (iface, c) => this.conflicted(iface, c),
-      onGiveUp: (iface, ip) => { void this.serial(() => this.givenUp(iface, ip)); },
+      onGiveUp: (iface, ip) => { this.serial(() => this.givenUp(iface, ip)).catch((e: unknown) => this.internal('acd give up', e)); },
     });
   }
 
@@ -249,6 +249,10 @@ export class Daemon {
     } finally {
       this.metrics?.observeApply(op.op, Number(process.hrtime.bigint() - t0) / 1e9);
     }
+  }
+
+  private internal(what: string, e: unknown): void {
+    this.log.error(`${what} failed`, { error: e instanceof Error ? e.stack ?? e.message : String(e) });
   }
 
   private send(iface: string, frame: Uint8Array): void {
