@@ -54,8 +54,7 @@ export function chartSeries(chart: ChartDef, suite: SuiteDef, results: readonly 
   const groups = new Map<string, PointResult[]>();
   for (const r of ok) {
     const keys = chart.series ?? [];
-    // One key: `transport=ring`; several: their values, `ring spin`.
-    const key = keys.length === 1 ? `${keys[0]}=${String(r.point[keys[0]!])}` : keys.map((k) => String(r.point[k])).join(' ');
+    const key = keys.map((k) => `${k}=${String(r.point[k])}`).join(' ');
     const list = groups.get(key) ?? [];
     list.push(r);
     groups.set(key, list);

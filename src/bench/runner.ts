@@ -11,7 +11,7 @@
  * ~50 ms, nothing next to a point's seconds of measuring.
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { applySets, baselineLabel, baselineOf, expandGrid, matches, pointLabel, samePoint } from './grid.js';
@@ -230,22 +230,44 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
     all.push(...results);
   }
   progress.end();
-
-  const ran = new Map(names.map((n) => [n, suites.get(n)!]));
-  const targets = evaluateTargets(registry.targets.filter((t) => ran.has(t.suite)), all, ran);
-  const { models, note } = modelsFrom(all, registry.modelSources, machine.cores);
   const meta: RunMeta = {
     command: opts.command, date: new Date(t0).toISOString(), machine, loadStart, loadEnd: loadAverage(),
     quick: opts.quick, seconds: (Date.now() - t0) / 1000,
   };
-  const report = buildReport({
-    meta, suites: [...ran.values()], results: all, targets,
-    models, modelNote: note,
-  });
-  for (const c of report.charts) writeFileSync(join(opts.out, 'charts', `${c.id}.svg`), c.svg + '\n');
-  writeFileSync(join(opts.out, 'summary.md'), renderMarkdown(report.blocks));
-  writeFileSync(join(opts.out, 'report.html'), renderHtml(report.blocks, 'arpemu bench'));
-  writeFileSync(join(opts.out, 'targets.json'), JSON.stringify(targets, null, 2) + '\n');
-  if (models.length > 0) writeFileSync(join(opts.out, 'model.json'), JSON.stringify(models.map((m) => ({ label: 'MODEL (fitted, not measured)', ...m.model })), null, 2) + '\n');
-  return { results: all, targets, models: models.map((m) => m.model), outDir: opts.out, failed };
+  const { targets, models } = writeReports(opts.out, meta, registry, names.map((n) => suites.get(n)!), all);
+  return { results: all, targets, models, outDir: opts.out, failed };
+}
+
+/** Targets, models, summary.md, report.html, charts/ and the JSON side files of a set of results. */
+function writeReports(out: string, meta: RunMeta, registry: SuiteRegistry, ran: SuiteDef[], all: PointResult[]): { targets: TargetResult[]; models: ChainModel[] } {
+  const byName = new Map(ran.map((s) => [s.name, s]));
+  const targets = evaluateTargets(registry.targets.filter((t) => byName.has(t.suite)), all, byName);
+  const { models, note } = modelsFrom(all, registry.modelSources, meta.machine.cores);
+  const report = buildReport({ meta, suites: ran, results: all, targets, models, modelNote: note });
+  mkdirSync(join(out, 'charts'), { recursive: true });
+  for (const c of report.charts) writeFileSync(join(out, 'charts', `${c.id}.svg`), c.svg + '\n');
+  writeFileSync(join(out, 'summary.md'), renderMarkdown(report.blocks));
+  writeFileSync(join(out, 'report.html'), renderHtml(report.blocks, 'arpemu bench'));
+  writeFileSync(join(out, 'targets.json'), JSON.stringify(targets, null, 2) + '\n');
+  if (models.length > 0) writeFileSync(join(out, 'model.json'), JSON.stringify(models.map((m) => ({ label: 'MODEL (fitted, not measured)', ...m.model })), null, 2) + '\n');
+  return { targets, models: models.map((m) => m.model) };
+}
+
+/**
+ * Rebuild the reports of an earlier run from its results.jsonl (after a
+ * change of the report code, or to merge runs): nothing is measured again.
+ */
+export async function reportFromResults(file: string, out: string, suitesDir: string = defaultSuitesDir()): Promise<BenchRun> {
+  const { registry, suites } = await loadRegistry(suitesDir);
+  const all = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as PointResult);
+  if (all.length === 0) throw new RangeError(`--from ${file}: no results in it`);
+  const names = registry.suites.filter((n) => all.some((r) => r.suite === n));
+  const first = all[0]!, last = all[all.length - 1]!;
+  const meta: RunMeta = {
+    command: `${first.quick ? 'arpemu bench --quick' : 'arpemu bench'} (reports rebuilt from ${file})`,
+    date: first.date, machine: first.machine, loadStart: first.loadavg, loadEnd: last.loadavg, quick: first.quick,
+    seconds: (Date.parse(last.date) - Date.parse(first.date)) / 1000 + last.seconds,
+  };
+  const { targets, models } = writeReports(out, meta, registry, names.map((n) => suites.get(n)!), all);
+  return { results: all, targets, models, outDir: out, failed: all.filter((r) => r.status === 'failed').length };
 }

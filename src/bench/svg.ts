@@ -73,8 +73,8 @@ function logTicks(lo: number, hi: number): number[] {
 }
 
 export function renderLineChart(c: LineChart): string {
-  const W = c.width ?? 760, H = c.height ?? 400;
-  const left = 72, right = 250, top = 36, bottom = 52;
+  const W = c.width ?? 860, H = c.height ?? 420;
+  const left = 72, right = 330, top = 36, bottom = 52;
   const pw = W - left - right, ph = H - top - bottom;
   const pts = c.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const parts: string[] = [];
@@ -130,7 +130,7 @@ export function renderLineChart(c: LineChart): string {
     parts.push('</g>');
     const ly = top + 8 + i * 18;
     parts.push(`<line x1="${left + pw + 14}" y1="${ly}" x2="${left + pw + 38}" y2="${ly}" stroke="${color}" stroke-width="2"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>`);
-    parts.push(`<text x="${left + pw + 44}" y="${ly + 4}">${escapeXml(s.name.length > 32 ? s.name.slice(0, 31) + '…' : s.name)}</text>`);
+    parts.push(`<text x="${left + pw + 44}" y="${ly + 4}">${escapeXml(s.name.length > 46 ? s.name.slice(0, 45) + '…' : s.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { intArg, usage } from './common.js';
-import { defaultSuitesDir, gridFor, loadRegistry, runBench } from '../bench/runner.js';
+import { defaultSuitesDir, gridFor, loadRegistry, reportFromResults, runBench } from '../bench/runner.js';
 import { pointLabel } from '../bench/grid.js';
 import { formatValue } from '../bench/report.js';
 
@@ -15,6 +15,7 @@ interface BenchCliOptions {
   set?: string[];
   list?: boolean;
   suitesDir?: string;
+  from?: string;
 }
 
 /** Some points failed: exit 1 with one line (the CLI's error convention reads `code`). */
@@ -42,6 +43,7 @@ export function benchCommand(name = 'bench'): Command {
     .option('--set <[suite.]key=v1,v2>', 'override a grid parameter (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--list', 'list the suites and their grids, run nothing')
     .option('--suites-dir <dir>', 'directory of compiled suites (default: the built-in ones)')
+    .option('--from <results.jsonl>', 'measure nothing: rebuild the reports (summary, HTML, charts, targets, model) from an earlier run\'s results')
     .action(async (o: BenchCliOptions) => {
       const suitesDir = o.suitesDir === undefined ? defaultSuitesDir() : resolve(o.suitesDir);
       if (o.list === true) {
@@ -56,7 +58,7 @@ export function benchCommand(name = 'bench'): Command {
       }
       let run;
       try {
-        run = await runBench({
+        run = o.from !== undefined ? await reportFromResults(resolve(o.from), resolve(o.out), suitesDir) : await runBench({
           ...(o.suite === undefined ? {} : { suites: o.suite }),
           quick: o.quick === true,
           out: resolve(o.out),
@@ -83,7 +85,9 @@ export function benchCommand(name = 'bench'): Command {
       }
       const failed = run.results.filter((r) => r.status === 'failed');
       for (const r of failed) lines.push(`FAILED ${r.suite} ${pointLabel(r.point)}: ${r.reason ?? ''}`);
-      lines.push(`results: ${run.outDir}/results.jsonl, summary.md, report.html, charts/ (${run.results.length} points, ${failed.length} failed)`);
+      lines.push(o.from !== undefined
+        ? `reports rebuilt from ${o.from} in ${run.outDir}: summary.md, report.html, charts/ (${run.results.length} points)`
+        : `results: ${run.outDir}/results.jsonl, summary.md, report.html, charts/ (${run.results.length} points, ${failed.length} failed)`);
       process.stdout.write(lines.join('\n') + '\n');
       if (failed.length > 0) throw new BenchFailed(`${failed.length} point(s) failed (listed above)`);
     });

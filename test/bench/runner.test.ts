@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Progress } from '../../src/bench/progress.js';
-import { runBench } from '../../src/bench/runner.js';
+import { reportFromResults, runBench } from '../../src/bench/runner.js';
 import type { PointResult } from '../../src/bench/types.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'arpemu-bench-test-'));
@@ -56,6 +56,12 @@ test.serial('runBench: a child per point, statuses, ratios against same-run base
   t.false(/https?:\/\//.test(readFileSync(join(out, 'report.html'), 'utf8')));
   t.regex(stream.text, /bench \[1\/8\] fake cpus=1 transport=port/);
   t.regex(stream.text, /fake cpus=8 transport=ring: unavailable: eight CPUs are not built/);
+
+  // The reports can be rebuilt from the JSON lines alone, with the same verdicts.
+  const again = await reportFromResults(join(out, 'results.jsonl'), join(TMP, 'again'), FIXTURES);
+  t.deepEqual(again.targets.map((x) => x.verdict), verdicts);
+  t.is(again.models[0]!.b, run.models[0]!.b);
+  t.true(readFileSync(join(TMP, 'again', 'summary.md'), 'utf8').includes('reports rebuilt from'));
 });
 
 test.serial('runBench: --set narrows a grid and a failing setup is reported as failed', async (t) => {
