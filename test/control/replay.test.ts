@@ -16,7 +16,7 @@ import { encodePcap } from '../../src/wire/pcap.js';
 import type { ArpResolveOutcome } from '../../src/arp/resolve.js';
 import { needTool, requireOrSkip, tsharkCheck, type Need } from '../helpers/env.js';
 import {
-  H2, PCAPS, ROOT, SCENARIOS, US0, cliArgs, ip, prepareScenario, readResult, runDifferences, runScenario, sameRun,
+  H2, PCAPS, ROOT, SCENARIOS, US0, checkAccounting, cliArgs, ip, prepareScenario, readResult, runDifferences, runScenario, sameRun,
   scenarioFiles, scenarioNamed, whoHas, type ExpectedExpert, type ReplayScenario, type ScenarioResult,
 } from '../fixtures/replay-scenarios.js';
 
@@ -53,6 +53,8 @@ for (const s of SCENARIOS) {
     for (const [iface, frames] of Object.entries(r.out)) t.is(r.summary.framesOut[iface], frames.length, `${iface}: summary counts what the pcap holds`);
     t.deepEqual(r.summary.dump, r.dump, 'the --dump file holds the summary\'s dump');
     t.is(r.dump.cpus.length, 1);
+    // Every input frame ends accepted or in exactly one drop counter (src/arp/stats.ts).
+    checkAccounting(t, r.dump.stats, r.summary.framesIn);
     s.expect(t, r);
   });
 }
