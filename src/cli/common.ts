@@ -47,14 +47,16 @@ export function ifFileArg(name: string): (v: string, prev: IfFileArg[] | undefin
 
 /** Print a failure as one line and pick the exit code. */
 export function reportFailure(e: unknown, command: string): number {
+  const err = e as NodeJS.ErrnoException;
+  // File-system errors carry a path and a syscall: name the file, not the syscall.
+  if (err instanceof Error && typeof err.path === 'string' && typeof err.syscall === 'string') {
+    const why = err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    process.stderr.write(`arpemu ${command}: ${err.path}: ${why}\n`);
+    return EXIT_FAILURE;
+  }
   if (isArpemuError(e)) {
     process.stderr.write(`arpemu ${command}: ${e.message}\n`);
     return e.code === 'ERR_USAGE' ? EXIT_USAGE : EXIT_FAILURE;
-  }
-  const err = e as NodeJS.ErrnoException;
-  if (err && typeof err.code === 'string' && typeof err.path === 'string') {
-    process.stderr.write(`arpemu ${command}: ${err.path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}\n`);
-    return EXIT_FAILURE;
   }
   process.stderr.write(`arpemu ${command}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   return EXIT_FAILURE;
