@@ -509,12 +509,11 @@ export class CpuContext {
     const seq = w === undefined ? this.lastSeq + 1 : Atomics.add(w.i32, w.index, 1) + 1;
     dv.setFloat64(off + R.O_SEQ, seq, true);
     dv.setFloat64(off + R.O_TIME, this.clock.now(), true);
-    const ok = this.applyOp(u8, dv, off, len, true);
-    if (!ok) return; // an admin operation CPU0 refused: the same errno everywhere, already reported
+    // An operation CPU0 refused still travels: every replica refuses it the
+    // same way, including whatever the refusal changed on the way.
+    this.applyOp(u8, dv, off, len, true);
     const admin = this.lastAdmin;
     if (this.n === 1 || this.strategy === 'shared') { this.finish(u8, dv, off, len, admin); return; }
-    // The result is CPU0's (every replica computes the same one); the last replica says when all have it.
-    if (admin !== undefined) this.result(dv.getUint32(off + R.O_TOKEN, true), { ok: true, result: admin, final: false });
     if (this.strategy === 'chain') {
       const out = this.outs.cpu(1);
       forwardRecord(out, R.R_CHAIN, u8, off, len);
@@ -578,7 +577,12 @@ export class CpuContext {
   private finish(u8: Uint8Array, dv: DataView, off: number, len: number, admin: AppliedOp | undefined): void {
     const kind = dv.getUint32(off + R.O_KIND, true);
     if (kind === R.OP_ADMIN) {
-      this.result(dv.getUint32(off + R.O_TOKEN, true), this.cpu === 0 && admin !== undefined ? { ok: true, result: admin, final: true } : { ok: true, final: true });
+      if (this.cpu === 0 && (this.n === 1 || this.strategy === 'shared')) {
+        // CPU0 is also the last: its failure was reported as final already.
+        if (admin !== undefined) this.result(dv.getUint32(off + R.O_TOKEN, true), { ok: true, result: admin, final: true });
+        return;
+      }
+      this.result(dv.getUint32(off + R.O_TOKEN, true), { ok: true, final: true });
       return;
     }
     if (kind !== R.OP_UPDATE || !this.syncReply) return;
@@ -674,26 +678,32 @@ export class CpuContext {
     }
   }
 
+  /**
+   * Apply an admin operation. CPU0 reports the outcome (result or errno)
+   * and writes it into the record; the others check they agree with it.
+   */
   private applyAdmin(u8: Uint8Array, dv: DataView, off: number, first: boolean): boolean {
     const token = dv.getUint32(off + R.O_TOKEN, true);
     const json = R.readUtf8(u8, off + R.A_JSON, dv.getUint32(off + R.A_LEN, true));
     const op = JSON.parse(json) as EmuOp;
     const rep = this.replica;
+    let failed: { code: string; message: string } | undefined;
     try {
       this.lastAdmin = applyEmuOpOnCpu(rep, op, this.cpu === 0);
-      this.mirror?.syncAll(rep);
-      return true;
     } catch (e) {
       this.lastAdmin = undefined;
-      const code = isArpemuError(e) ? e.code : 'EINVAL';
-      const message = e instanceof Error ? e.message : String(e);
-      if (first) {
-        this.result(token, { ok: false, code, message, final: true });
-      } else {
-        this.diverge({ cpu: this.cpu, op, code, message });
-      }
-      return false;
+      failed = { code: isArpemuError(e) ? e.code : 'EINVAL', message: e instanceof Error ? e.message : String(e) };
     }
+    this.mirror?.syncAll(rep);
+    const last = this.n === 1 || this.strategy === 'shared';
+    if (first) {
+      dv.setUint32(off + R.A_STATUS, failed === undefined ? 0 : 1, true);
+      if (failed !== undefined) this.result(token, { ok: false, ...failed, final: last });
+      else if (!last) this.result(token, { ok: true, result: this.lastAdmin, final: false });
+    } else if ((dv.getUint32(off + R.A_STATUS, true) !== 0) !== (failed !== undefined)) {
+      this.diverge({ cpu: this.cpu, op, cpu0: dv.getUint32(off + R.A_STATUS, true) === 0 ? 'ok' : 'failed', here: failed ?? 'ok' });
+    }
+    return failed === undefined;
   }
 
   /** Submit an admin operation as CPU0 would receive it from the supervisor (inline tests, control). */
@@ -705,6 +715,7 @@ export class CpuContext {
     dv.setUint32(at + R.O_KEY, key, true);
     dv.setInt32(at + R.O_ORIGIN, -1, true);
     dv.setUint32(at + R.O_TOKEN, token, true);
+    dv.setUint32(at + R.A_STATUS, 0, true);
     const n = R.writeUtf8(u8, at + R.A_JSON, json);
     dv.setUint32(at + R.A_LEN, n, true);
     this.endOp(out, at, R.A_JSON + n, u8, dv);

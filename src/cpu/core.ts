@@ -37,7 +37,7 @@ export interface CoreOptions extends EmulatorOptions {
 
 interface TxItem { key: number; cpu: number; idx: number; ifindex: number; t: number; frame: Uint8Array }
 interface EvItem { key: number; cpu: number; idx: number; ev: ArpemuEvent }
-interface Waiter { resolve: (r: EmuOpResult) => void; reject: (e: Error) => void; op: EmuOp; result?: AppliedOp; final?: boolean }
+interface Waiter { resolve: (r: EmuOpResult) => void; reject: (e: Error) => void; op: EmuOp; result?: AppliedOp; error?: ArpemuError; final?: boolean }
 
 export interface IfInfo { index: number; name: string; mac: number; flags: number }
 
@@ -128,23 +128,19 @@ export abstract class EmulatorCore implements Emulator {
       }
       case R.U_RESULT: {
         const token = dv.getUint32(off, true);
-        type Body = { ok: true; result?: AppliedOp; final: boolean } | { ok: false; code: ArpemuCode; message: string; final: true };
+        type Body = { ok: true; result?: AppliedOp; final: boolean } | { ok: false; code: ArpemuCode; message: string; final: boolean };
         const body = JSON.parse(R.readUtf8(u8, off + 4, len - 4)) as Body;
         const w = this.waiters.get(token);
         if (w === undefined) return;
-        if (!body.ok) {
-          this.waiters.delete(token);
-          w.reject(new ArpemuError(body.code, body.message));
-          return;
-        }
-        // CPU0's result and the last replica's "all applied" may come in either order.
-        if (body.result !== undefined) w.result = body.result;
+        // CPU0's outcome and the last replica's "all applied" may come in either order.
+        if (body.ok) { if (body.result !== undefined) w.result = body.result; } else w.error = new ArpemuError(body.code, body.message);
         if (body.final) w.final = true;
-        if (!w.final || w.result === undefined) return;
+        if (!w.final || (w.result === undefined && w.error === undefined)) return;
         this.waiters.delete(token);
-        this.applied(w.op, w.result);
-        const r: EmuOpResult = { count: w.result.count };
-        if (w.result.old !== undefined) r.old = w.result.old;
+        if (w.error !== undefined) { w.reject(w.error); return; }
+        this.applied(w.op, w.result!);
+        const r: EmuOpResult = { count: w.result!.count };
+        if (w.result!.old !== undefined) r.old = w.result!.old;
         w.resolve(r);
         return;
       }
@@ -267,6 +263,7 @@ export abstract class EmulatorCore implements Emulator {
       dv.setUint32(at + R.O_KEY, 0, true);
       dv.setInt32(at + R.O_ORIGIN, -1, true);
       dv.setUint32(at + R.O_TOKEN, token, true);
+      dv.setUint32(at + R.A_STATUS, 0, true);
       dv.setFloat64(at + R.O_SEQ, 0, true);
       dv.setFloat64(at + R.O_TIME, 0, true);
       const n = R.writeUtf8(u8, at + R.A_JSON, json);

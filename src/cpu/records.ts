@@ -108,9 +108,10 @@ export const S_TIME = 44;
 export const S_ORIGIN = 48;
 export const OP_RSTEP_LEN = 52;
 
-// OP_ADMIN body: length, JSON bytes
+// OP_ADMIN body: JSON length, CPU0's outcome (0 ok, 1 failed), JSON bytes
 export const A_LEN = 32;
-export const A_JSON = 36;
+export const A_STATUS = 36;
+export const A_JSON = 40;
 
 export const OP_TIMER_LEN = 32;
 
