@@ -12,7 +12,11 @@
  *    answers >= 99%, and the daemon's answer ratio at that rate.
  *
  * Both responders own 10.0.0.1-4; the probe side has no address (IPv6 off
- * everywhere, so the only traffic is the measurement's). The daemon runs
+ * everywhere, so the only traffic is the measurement's). A third pair
+ * runs the smallest user-space responder there is (a blocking AF_PACKET
+ * loop in Python that answers every request): its round trip is the floor
+ * for any responder outside the kernel, which answers in the sender's own
+ * softirq with no wake-up at all. The daemon runs
  * with --log-level error (no per-frame events) and one CPU unless
  * ARPEMU_BENCH_CPUS says otherwise.
  *
@@ -59,7 +63,20 @@ function missing(): string | undefined {
   return undefined;
 }
 
-interface Side { name: 'kernel' | 'daemon'; nsR: string; nsP: string; ifR: string; ifP: string }
+interface Side { name: 'kernel' | 'daemon' | 'floor'; nsR: string; nsP: string; ifR: string; ifP: string }
+
+/** The user-space floor: answer every ARP request, nothing else. */
+const FLOOR_PY = `
+import socket, struct, sys
+iface = sys.argv[1]
+mac = bytes.fromhex(open("/sys/class/net/%s/address" % iface).read().strip().replace(":", ""))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806)); s.bind((iface, 0))
+while True:
+    f = s.recv(2048)
+    if len(f) < 42 or f[20:22] != b"\\x00\\x01": continue
+    sha, spa, tpa = f[22:28], f[28:32], f[38:42]
+    s.send(sha + mac + b"\\x08\\x06" + struct.pack("!HHBBH", 1, 0x800, 6, 4, 2) + mac + tpa + sha + spa)
+`;
 
 const tag = `ab${process.pid}`;
 const namespaces: string[] = [];
@@ -181,25 +198,31 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'arpemu-bench-'));
   let daemon: ChildProcess | undefined;
+  let floor: ChildProcess | undefined;
   process.on('exit', cleanup);
   try {
     const k = makeSide('kernel', 'k');
     const d = makeSide('daemon', 'd');
+    const f = makeSide('floor', 'f');
+    floor = spawn('ip', ['netns', 'exec', f.nsR, 'python3', '-c', FLOOR_PY, f.ifR], { stdio: 'ignore' });
     for (const a of TARGETS) sh('ip', ['-n', k.nsR, 'addr', 'add', `${a}/24`, 'dev', k.ifR]);
     daemon = await startDaemon(d, dir);
     const file = join(dir, 'requests.pcap');
     requestCapture(file, 200_000);
     console.log(`daemon bench: ${REPS} repetitions, daemon --cpus ${CPUS}, load average ${sh('cat', ['/proc/loadavg']).split(' ').slice(0, 3).join(' ')}`);
     const [kr, dr] = await measureBoth(k, d, file);
+    const fr: Record<string, number>[] = [];
+    await rtt(f, 200);
+    for (let r = 0; r < REPS; r++) fr.push(await rtt(f, 2000));
 
     const p = (xs: Record<string, number>[], key: string): number => median(xs.map((x) => x[key] ?? NaN));
     console.log('\nround trip (arpprobe rtt, one request in flight; median over repetitions), microseconds');
     console.log('side     p50     p90     p99     min');
-    for (const [name, r] of [['kernel', kr], ['daemon', dr]] as const) {
+    for (const [name, r] of [['kernel', kr], ['daemon', dr], ['floor', { rtt: fr }]] as const) {
       console.log(`${name.padEnd(6)} ${p(r.rtt, 'p50_us').toFixed(1).padStart(6)}  ${p(r.rtt, 'p90_us').toFixed(1).padStart(6)}  ${p(r.rtt, 'p99_us').toFixed(1).padStart(6)}  ${p(r.rtt, 'min_us').toFixed(1).padStart(6)}`);
     }
     const ratio = p(dr.rtt, 'p50_us') / p(kr.rtt, 'p50_us');
-    console.log(`daemon p50 / kernel p50 = ${ratio.toFixed(2)} (target <= 1.5)`);
+    console.log(`daemon p50 / kernel p50 = ${ratio.toFixed(2)} (target <= 1.5); user-space floor / kernel = ${(p(fr, 'p50_us') / p(kr.rtt, 'p50_us')).toFixed(2)}`);
 
     console.log('\nflood (arpprobe flood, 4 targets, 2 s; median)');
     for (const [name, r] of [['kernel', kr], ['daemon', dr]] as const) {
@@ -222,8 +245,9 @@ async function main(): Promise<void> {
     }
     const dOk = dr.sweep.filter((x) => x.ratio >= 0.99 && x.offered !== 0).map((x) => x.offered);
     console.log(`highest offered rate with daemon >= 99%: ${dOk.length === 0 ? 'none of the rates tried' : `${Math.max(...dOk)} pps`}`);
-    console.log(JSON.stringify({ bench: 'daemon', cpus: CPUS, reps: REPS, kernel: kr, daemon: dr }));
+    console.log(JSON.stringify({ bench: 'daemon', cpus: CPUS, reps: REPS, kernel: kr, daemon: dr, floor: { rtt: fr } }));
   } finally {
+    floor?.kill('SIGKILL');
     if (daemon !== undefined && daemon.exitCode === null) {
       daemon.kill('SIGTERM');
       await new Promise((r) => daemon!.once('exit', r));
