@@ -21,6 +21,7 @@ interface DaemonCliOptions {
   state?: string;
   logLevel: LogLevel;
   pretty?: boolean;
+  captureBuffer?: number;
   strategy: 'chain' | 'fanout' | 'shared';
   transport: 'port' | 'ring';
 }
@@ -35,6 +36,7 @@ export function daemonCommand(): Command {
     .option('--state <file>', 'keep administrative changes in FILE (written before each command is acknowledged; restored at start)')
     .addOption(new Option('--log-level <level>', 'log level (debug logs every frame event)').argParser(choiceArg('--log-level', LOG_LEVELS)).default('info'))
     .option('--pretty', 'pretty log lines even when stdout is not a terminal')
+    .option('--capture-buffer <MiB>', 'libpcap ring per interface in MiB (default 32: 512 frames where offloads make libpcap use 64 KiB slots)', intArg('--capture-buffer', 1, 4096))
     .addOption(new Option('--strategy <name>', 'replication strategy').argParser(choiceArg('--strategy', ['chain', 'fanout', 'shared'] as const)).default('chain'))
     .addOption(new Option('--transport <name>', 'inter-CPU channel').argParser(choiceArg('--transport', ['port', 'ring'] as const)).default('ring'))
     .action(async (o: DaemonCliOptions) => {
@@ -48,6 +50,7 @@ export function daemonCommand(): Command {
         ...(o.state === undefined ? {} : { statePath: o.state }),
         log,
         createEmulator,
+        ...(o.captureBuffer === undefined ? {} : { captureBuffer: o.captureBuffer << 20 }),
         strategy: o.strategy,
         transport: o.transport,
       });

@@ -62,6 +62,8 @@ export interface DaemonOptions {
   createEmulator(opts: EmulatorOptions): Emulator;
   strategy?: Strategy;
   transport?: Transport;
+  /** libpcap ring size per interface in bytes (default DEFAULT_CAPTURE_BUFFER). */
+  captureBuffer?: number;
   /** Open the link of an interface (default: a live libpcap link). */
   openLink?(name: string, mac: Mac): Link;
   /** The hardware address of an interface the config gives none for (default: sysfs). */
@@ -95,18 +97,21 @@ function code(e: unknown): string | undefined {
 function msg(e: unknown): string { return e instanceof Error ? e.message : String(e); }
 
 /**
- * libpcap's ring (TPACKET_V2 in immediate mode) has one slot of snaplen
- * bytes per frame: with the default snaplen of 65535 a 4 MiB buffer holds
- * only ~64 frames and a burst of requests overflows it. ARP frames are at
- * most 64 bytes (+4 with a VLAN tag), so a small snaplen and a larger
- * buffer give ~60k slots.
+ * The capture: `cap` always asks libpcap for a 65535-byte snapshot, and on
+ * an interface with receive offloads (veth, most NICs) libpcap then sizes
+ * every ring slot (TPACKET_V2, immediate mode) for 64 KiB, so the ring
+ * holds bufferSize / 64 KiB frames: 512 with the default 32 MiB. A burst
+ * longer than that while the daemon is not scheduled is dropped by the
+ * kernel. --capture-buffer raises it (kernel memory, per interface).
+ * Our own snapshot buffer only needs an ARP frame (at most 64 bytes, 68
+ * with a VLAN tag).
  */
 export const LIVE_SNAPLEN = 128;
-export const LIVE_BUFFER = 16 << 20;
+export const DEFAULT_CAPTURE_BUFFER = 32 << 20;
 
-function defaultLink(name: string): Link {
+function defaultLink(name: string, bufferSize: number): Link {
   // Frames from the interface's own MAC are what this host sends: leave them out in the filter.
-  return openLiveLink({ device: name, ignoreOwnFrames: true, snapLen: LIVE_SNAPLEN, bufferSize: LIVE_BUFFER });
+  return openLiveLink({ device: name, ignoreOwnFrames: true, snapLen: LIVE_SNAPLEN, bufferSize });
 }
 
 function addrText(a: { addr: Ipv4; plen: number | undefined }): string {
@@ -198,7 +203,8 @@ export class Daemon {
     for (const i of this.ifaces.values()) {
       await this.apply({ op: 'ifattach', iface: { name: i.name, mac: i.mac, flags: i.flags } });
     }
-    const open = this.opts.openLink ?? defaultLink;
+    const buffer = this.opts.captureBuffer ?? DEFAULT_CAPTURE_BUFFER;
+    const open = this.opts.openLink ?? ((name: string) => defaultLink(name, buffer));
     for (const i of this.ifaces.values()) {
       const link = open(i.name, i.mac);
       this.links.set(i.name, link);
