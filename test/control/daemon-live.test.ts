@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { execFile, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../src/control/client.js';
@@ -210,6 +210,32 @@ requireOrSkip(test.serial, 'daemon ACD: a kernel-owned address is a conflict and
   t.regex((await cli(['ifconfig', pair.ifA], d.socket)).stdout, /inet 10\.0\.0\.1 netmask 0xffffff00 duplicated/);
   const arping = await exitCodeOf(pair.exec(pair.nsB, ['arping', '-c', '2', '-w', '3', '-I', pair.ifB, '10.0.0.1']));
   t.not(arping, 0, 'the daemon no longer answers for the address it gave up');
+});
+
+requireOrSkip(test.serial, 'daemon SIGHUP: the re-read config is applied (new address answered, removed entry gone); SIGINT stops cleanly', NEEDS, async (t) => {
+  const pair = await pairWithKernel(t);
+  const { dir, cleanup } = tmpDir();
+  t.teardown(cleanup);
+  const d = await startDaemon(pair, dir, {
+    interfaces: [{ name: pair.ifA, addresses: ['10.0.0.1/24'], acd: false }],
+    arp: [{ ip: '10.0.0.50', mac: '02:00:00:00:00:50', pub: true }],
+  });
+  t.teardown(() => stopDaemon(d, 'SIGKILL'));
+  writeFileSync(join(dir, 'arpemu.json'), JSON.stringify({
+    interfaces: [{ name: pair.ifA, addresses: ['10.0.0.1/24', '10.0.0.3/24'], acd: false }],
+    arp: [{ ip: '10.0.0.51', mac: '02:00:00:00:00:51', pub: true }],
+  }));
+  d.child.kill('SIGHUP');
+  const done = await d.wait((l) => l['msg'] === 'reloaded');
+  t.is(done['errors'], 0);
+  const arping = await pair.exec(pair.nsB, ['arping', '-c', '1', '-w', '2', '-I', pair.ifB, '10.0.0.3']);
+  t.regex(arping.stdout, /Received 1 response/);
+  t.regex(arping.stdout, new RegExp(`\\[${DAEMON_MAC.toUpperCase()}\\]`), 'the new address is answered with the daemon MAC');
+  const list = (await cli(['arp', '-a'], d.socket)).stdout;
+  t.regex(list, /\(10\.0\.0\.51\) at 02:00:00:00:00:51 .* published/);
+  t.notRegex(list, /10\.0\.0\.50\)/);
+  t.is(await stopDaemon(d, 'SIGINT'), 0);
+  t.false(existsSync(d.socket), 'the socket is removed on a clean stop');
 });
 
 for (const cpus of [1, 2, 4]) {
