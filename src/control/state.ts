@@ -4,8 +4,7 @@
  * the config file, so that a restart (or a kill -9 at any moment) comes
  * back with every acknowledged change.
  *
- * Merge rule (documented in docs/daemon.md terms, implemented by
- * desiredState): the config gives the starting point; each override names
+ * Merge rule (desiredState): the config gives the starting point; each override names
  * one key and wins over the config for that key only:
  *  - an address is keyed by (interface, address): present (with its prefix
  *    length) or removed;
