@@ -30,7 +30,7 @@ export function daemonCommand(): Command {
   return new Command('daemon')
     .description('live: answer and resolve ARP on the interfaces of CFG through libpcap, managed over a unix socket')
     .requiredOption('--config <file>', 'configuration (JSON, see CONTRACT.md; mac may be left out)')
-    .option('--cpus <n>', 'number of CPU replicas (default: the config\'s cpus, else 1)', intArg('--cpus', 1, 256))
+    .option('--cpus <n>', 'number of CPU replicas (default: the config\'s cpus, else the number of cores)', intArg('--cpus', 1, 256))
     .option('--socket <path>', 'control socket', DEFAULT_SOCKET)
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (PORT alone: loopback)')
     .option('--state <file>', 'keep administrative changes in FILE (written before each command is acknowledged; restored at start)')

@@ -4,7 +4,7 @@ import { parseConfigText } from '../control/config.js';
 import { replay } from '../control/replay.js';
 import { formatSummary } from '../control/report.js';
 import { choiceArg, ifFileArg, intArg, secondsArg, usage, type IfFileArg } from './common.js';
-import { createEmulator } from './emulator.js';
+import { createEmulator, defaultCpus } from './emulator.js';
 
 interface ReplayCliOptions {
   config: string;
@@ -25,7 +25,7 @@ export function replayCommand(): Command {
     .requiredOption('--config <file>', 'emulator configuration (JSON, see CONTRACT.md)')
     .option('--in <[IF=]file>', 'capture whose frames arrive on interface IF (default: the first configured); repeatable', ifFileArg('--in'))
     .option('--out <[IF=]file>', 'pcap file receiving every frame sent on IF (default: the first configured); repeatable', ifFileArg('--out'))
-    .option('--cpus <n>', 'number of CPU replicas (default: the config\'s cpus, else 1)', intArg('--cpus', 1, 256))
+    .option('--cpus <n>', 'number of CPU replicas (default: the config\'s cpus, else the number of cores)', intArg('--cpus', 1, 256))
     .addOption(new Option('--strategy <name>', 'replication strategy').argParser(choiceArg('--strategy', ['chain', 'fanout', 'shared'] as const)).default('chain'))
     .addOption(new Option('--transport <name>', 'inter-CPU channel').argParser(choiceArg('--transport', ['port', 'ring'] as const)).default('ring'))
     .option('--settle <seconds>', 'seconds the clock runs on after the last input, so timers fire', secondsArg('--settle'), 0)
@@ -42,7 +42,7 @@ export function replayCommand(): Command {
         settle: o.settle,
         dumpPath: o.dump,
         eventsPath: o.events,
-        emulator: { cpus: o.cpus ?? config.cpus ?? 1, strategy: o.strategy, transport: o.transport },
+        emulator: { cpus: o.cpus ?? config.cpus ?? defaultCpus(), strategy: o.strategy, transport: o.transport },
         createEmulator,
       });
       process.stdout.write(o.json === true ? JSON.stringify(summary) + '\n' : formatSummary(summary));

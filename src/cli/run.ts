@@ -14,7 +14,7 @@ import { runScenario } from '../sim/runner.js';
 import { formatReport } from '../sim/metrics.js';
 import { ProgressView } from '../sim/view.js';
 import { choiceArg, intArg, secondsArg } from './common.js';
-import { createEmulator } from './emulator.js';
+import { createEmulator, defaultCpus } from './emulator.js';
 
 interface RunCliOptions {
   scenario?: string;
@@ -70,7 +70,7 @@ export function runCommand(): Command {
   return new Command('run')
     .description('simulation on an in-memory segment: virtual hosts, scripted events and traffic on a virtual clock; a live view on a terminal and a report at the end')
     .option('--scenario <file>', 'scenario JSON file, or the name of a shipped one (lan, dc-rack, storm, churn); default lan')
-    .option('--cpus <n>', 'number of CPU replicas (default: the scenario config\'s cpus, else 1)', intArg('--cpus', 1, 256))
+    .option('--cpus <n>', 'number of CPU replicas (default: the scenario config\'s cpus, else the number of cores)', intArg('--cpus', 1, 256))
     .option('--duration <seconds>', 'virtual seconds to simulate (default: the scenario\'s)', secondsArg('--duration', 1e6))
     .option('--seed <n>', 'seed of every random choice (default: the scenario\'s)', intArg('--seed', 0, Number.MAX_SAFE_INTEGER))
     .option('--json <file>', 'write the full report (with the final dump) as JSON; - for stdout instead of the tables')
@@ -83,7 +83,7 @@ export function runCommand(): Command {
       const scenario = loadScenario(o.scenario);
       if (o.duration !== undefined && !(o.duration > 0)) throw new ArpemuError('ERR_USAGE', '--duration must be greater than 0');
       const jsonToStdout = o.json === '-';
-      const cpus = o.cpus ?? scenario.config.cpus ?? 1;
+      const cpus = o.cpus ?? scenario.config.cpus ?? defaultCpus();
       const viewOut = jsonToStdout ? process.stderr : process.stdout;
       const view = o.progress
         ? new ProgressView({ out: viewOut, title: `arpemu run: ${scenario.name} (seed ${o.seed ?? scenario.seed}, ${scenario.hosts.length} hosts, ${cpus} CPU${cpus === 1 ? '' : 's'}, ${o.strategy}/${o.transport})` })

@@ -24,6 +24,7 @@
  * Every change to the emulator runs on one serial queue, so control
  * commands, conflict-detection outcomes and reloads apply in one order.
  */
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { RealClock } from '../util/clock.js';
 import { ArpemuError } from '../util/errors.js';
@@ -157,7 +158,7 @@ export class Daemon {
     // The ARP clock reference for temp entries: made just before the emulator's own.
     this.clock = new RealClock();
     this.emu = opts.createEmulator({
-      cpus: opts.cpus ?? config.cpus ?? 1,
+      cpus: opts.cpus ?? config.cpus ?? availableParallelism(),
       strategy: opts.strategy ?? 'chain',
       transport: opts.transport ?? 'ring',
       time: { kind: 'real' },
