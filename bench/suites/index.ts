@@ -9,7 +9,7 @@ export const suites: readonly string[] = ['wire', 'pcap', 'route', 'arpinput', '
 
 export const targets: readonly TargetDef[] = [
   { issue: 3, text: 'parse + classify of ARP frames, one thread', suite: 'wire', where: { impl: 'classify' }, metric: 'cpuRate', op: '>=', value: 20e6, unit: 'frames/s' },
-  { issue: 3, text: 'zero allocations per frame (parse + classify)', suite: 'wire', where: { impl: 'classify+fields' }, metric: 'bytesPerFrame', op: '<=', value: 0.01, unit: 'B' },
+  { issue: 3, text: 'zero allocations per frame (parse + classify + fields; heap growth without GC < 0.1 B/frame, one object a frame would be >= 16 B)', suite: 'wire', where: { impl: 'classify+fields' }, metric: 'bytesPerFrame', op: '<=', value: 0.1, unit: 'B' },
   { issue: 3, text: 'pcap reading', suite: 'pcap', where: { reader: 'whole' }, metric: 'cpuRate', op: '>=', value: 2e6, unit: 'frames/s' },
   { issue: 4, text: 'route lookup, 1M host routes + 10k prefixes, one thread (90/10 host/trie mix)', suite: 'route', where: { hosts: 1_000_000, query: 'mix' }, metric: 'cpuRate', op: '>=', value: 5e6, unit: 'lookups/s' },
   { issue: 4, text: 'route lookup, host hits only, 1M host routes', suite: 'route', where: { hosts: 1_000_000, query: 'host' }, metric: 'cpuRate', op: '>=', value: 5e6, unit: 'lookups/s' },

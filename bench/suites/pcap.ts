@@ -5,13 +5,15 @@
  * record headers with a DataView, the ceiling of any reader of the format.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCaptureFile } from '../../src/link/pcapio.js';
 import { CaptureReader, encodePcap, type PcapWriteRecord } from '../../src/wire/pcap.js';
 import { blackhole, timeOps } from '../../src/bench/measure.js';
 import type { SuiteDef } from '../../src/bench/types.js';
 
-export const STORM = fileURLToPath(new URL('../../../../shared/pcaps/arp-storm.pcap', import.meta.url));
+/** ../shared beside the checkout, or $ARPEMU_SHARED (set by the runner for a snapshot of the build). */
+export const STORM = join(process.env['ARPEMU_SHARED'] ?? fileURLToPath(new URL('../../../../shared/', import.meta.url)), 'pcaps', 'arp-storm.pcap');
 
 function frames(): Uint8Array[] {
   if (existsSync(STORM)) return readCaptureFile(STORM).records.map((r) => r.data.slice());

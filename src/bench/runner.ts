@@ -11,7 +11,8 @@
  * ~50 ms, nothing next to a point's seconds of measuring.
  */
 import { fork } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { applySets, baselineLabel, baselineOf, expandGrid, matches, pointLabel, samePoint } from './grid.js';
@@ -57,6 +58,12 @@ export interface BenchOptions {
   progress?: Progress;
   /** Progress/log stream (default stderr). */
   stream?: NodeJS.WriteStream;
+  /**
+   * Run every point from a private copy of the build, so a rebuild of dist/
+   * during a long run (other people compiling on a shared machine) cannot
+   * change the code under measurement half-way.
+   */
+  snapshot?: boolean;
 }
 
 export interface BenchRun {
@@ -102,10 +109,30 @@ export function gridFor(suite: SuiteDef, quick: boolean, sets: readonly string[]
   return expandGrid(applySets({ ...suite.grid, ...grid }, mine, suite.name), suite.exclude);
 }
 
-function runChild(file: string, suite: SuiteDef, req: ChildRequest, onLog: (m: string) => void): Promise<Extract<ChildMessage, { type: 'result' }>> {
-  const childPath = fileURLToPath(new URL('./child.js', import.meta.url));
+/** The shared captures and tools (../shared beside the checkout), passed to children run from a snapshot. */
+export function sharedDir(): string {
+  return process.env['ARPEMU_SHARED'] ?? fileURLToPath(new URL('../../../../shared/', import.meta.url));
+}
+
+/**
+ * Copy dist/ (with package.json and a node_modules link) to a temporary
+ * directory; returns the copy's root. Children then load only the copy.
+ */
+export function snapshotBuild(): string {
+  const dist = fileURLToPath(new URL('../../', import.meta.url));
+  const root = join(dist, '..');
+  const snap = mkdtempSync(join(tmpdir(), 'arpemu-bench-build-'));
+  cpSync(dist, join(snap, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.map') });
+  copyFileSync(join(root, 'package.json'), join(snap, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(snap, 'node_modules'), 'dir');
+  return snap;
+}
+
+function runChild(childPath: string, file: string, suite: SuiteDef, req: ChildRequest, onLog: (m: string) => void): Promise<Extract<ChildMessage, { type: 'result' }>> {
   return new Promise((resolve) => {
-    const child = fork(childPath, [], { execArgv: suite.nodeArgs ?? [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(childPath, [], {
+      execArgv: suite.nodeArgs ?? [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ARPEMU_SHARED: sharedDir() },
+    });
     let stderr = '';
     let result: Extract<ChildMessage, { type: 'result' }> | undefined;
     child.stdout?.on('data', () => {});
@@ -179,7 +206,17 @@ export function modelsFrom(results: readonly PointResult[], sources: readonly Mo
 
 export async function runBench(opts: BenchOptions): Promise<BenchRun> {
   const t0 = Date.now();
-  const dir = opts.suitesDir ?? defaultSuitesDir();
+  const snap = opts.snapshot === true ? snapshotBuild() : undefined;
+  const dir = snap !== undefined ? join(snap, 'dist', 'bench', 'suites') : opts.suitesDir ?? defaultSuitesDir();
+  const childPath = snap !== undefined ? join(snap, 'dist', 'src', 'bench', 'child.js') : fileURLToPath(new URL('./child.js', import.meta.url));
+  try {
+    return await runIn(opts, t0, dir, childPath, snap);
+  } finally {
+    if (snap !== undefined) rmSync(snap, { recursive: true, force: true });
+  }
+}
+
+async function runIn(opts: BenchOptions, t0: number, dir: string, childPath: string, snap: string | undefined): Promise<BenchRun> {
   const { registry, suites, files } = await loadRegistry(dir);
   const names = opts.suites === undefined || opts.suites.length === 0 ? [...registry.suites] : [...opts.suites];
   for (const n of names) if (!suites.has(n)) throw new RangeError(`--suite ${n}: no such suite (have ${registry.suites.join(', ')})`);
@@ -212,7 +249,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
       const loadavg = loadAverage();
       const date = new Date().toISOString();
       const p0 = Date.now();
-      const res = await runChild(files.get(suite.name)!, suite, { type: 'run', suiteFile: '', point, quick: opts.quick, warmup, reps }, (m) => progress.note(`  ${suite.name}: ${m}`));
+      const res = await runChild(childPath, files.get(suite.name)!, suite, { type: 'run', suiteFile: '', point, quick: opts.quick, warmup, reps }, (m) => progress.note(`  ${suite.name}: ${m}`));
       const r: PointResult = {
         suite: suite.name, point, status: res.status, metrics: metricsOf(suite, res.samples), ratios: {},
         warmup, reps, machine, loadavg, date, seconds: (Date.now() - p0) / 1000, quick: opts.quick,
@@ -230,6 +267,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
     all.push(...results);
   }
   progress.end();
+  if (snap !== undefined) progress.note(`(measured from a snapshot of the build taken at the start: ${snap})`);
   const meta: RunMeta = {
     command: opts.command, date: new Date(t0).toISOString(), machine, loadStart, loadEnd: loadAverage(),
     quick: opts.quick, seconds: (Date.now() - t0) / 1000,

@@ -16,6 +16,7 @@ interface BenchCliOptions {
   list?: boolean;
   suitesDir?: string;
   from?: string;
+  snapshot?: boolean;
 }
 
 /** Some points failed: exit 1 with one line (the CLI's error convention reads `code`). */
@@ -43,6 +44,7 @@ export function benchCommand(name = 'bench'): Command {
     .option('--set <[suite.]key=v1,v2>', 'override a grid parameter (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--list', 'list the suites and their grids, run nothing')
     .option('--suites-dir <dir>', 'directory of compiled suites (default: the built-in ones)')
+    .option('--snapshot', 'measure a private copy of the build (a rebuild of dist/ during the run cannot change the code measured)')
     .option('--from <results.jsonl>', 'measure nothing: rebuild the reports (summary, HTML, charts, targets, model) from an earlier run\'s results')
     .action(async (o: BenchCliOptions) => {
       const suitesDir = o.suitesDir === undefined ? defaultSuitesDir() : resolve(o.suitesDir);
@@ -66,6 +68,7 @@ export function benchCommand(name = 'bench'): Command {
           ...(o.warmup === undefined ? {} : { warmup: o.warmup }),
           sets: o.set ?? [],
           suitesDir,
+          snapshot: o.snapshot === true,
           command: commandLine(name),
         });
       } catch (e) {
