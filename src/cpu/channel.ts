@@ -32,6 +32,10 @@ export interface RecordOut {
   flush(): void;
   /** Records finished since construction (diagnostics, benchmarks). */
   readonly sent: number;
+  /** Whether a record of `len` payload bytes goes out now without queueing in memory. */
+  room(len: number): boolean;
+  /** Resolve when room(len) may have become true. */
+  waitRoom(len: number): Promise<void>;
 }
 
 /** A shared Int32 counter: Atomics.add(i32, index, n) at flush. */
@@ -100,6 +104,14 @@ export class RingOut implements RecordOut {
   /** Records waiting in the overflow queue. */
   get backlog(): number { return this.ovf.length; }
 
+  room(len: number): boolean { return this.ovf.length === 0 && this.ring.canReserve(len); }
+
+  async waitRoom(len: number): Promise<void> {
+    this.flush();
+    if (this.ovf.length === 0) { await this.ring.waitSpace(len); return; }
+    await this.ring.waitSpace(this.ring.maxRecordLen);
+  }
+
   private drainOverflow(): void {
     let i = 0;
     const ovf = this.ovf;
@@ -131,6 +143,8 @@ export class PortOut implements RecordOut {
 
   get u8(): Uint8Array { return this.bytes; }
   get dv(): DataView { return this.view; }
+  room(_len: number): boolean { return true; }
+  waitRoom(_len: number): Promise<void> { return Promise.resolve(); }
 
   begin(type: number, len: number): number {
     const need = this.used + RECORD_HEADER_BYTES + ((len + 3) & ~3);
@@ -210,6 +224,8 @@ export class InlineOut implements RecordOut {
 
   get u8(): Uint8Array { return this.cur; }
   get dv(): DataView { return this.curDv; }
+  room(_len: number): boolean { return true; }
+  waitRoom(_len: number): Promise<void> { return Promise.resolve(); }
 
   begin(type: number, len: number): number {
     this.cur = new Uint8Array(len);
@@ -231,7 +247,9 @@ export class InlineOut implements RecordOut {
 export function forwardRecord(out: RecordOut, type: number, src: Uint8Array, off: number, len: number): number {
   const at = out.begin(type, len);
   const dst = out.u8;
-  if (len <= 128) {
+  if (dst.buffer === src.buffer && dst.byteOffset === src.byteOffset) {
+    dst.copyWithin(at, off, off + len); // rings of one arena: a native move
+  } else if (len <= 128) {
     for (let i = 0; i < len; i++) dst[at + i] = src[off + i]!;
   } else {
     dst.set(src.subarray(off, off + len), at);

@@ -46,7 +46,7 @@ import { ArpReplica } from '../arp/replica.js';
 import type { Llinfo } from '../arp/llinfo.js';
 import { ArpInputDecision, arpSendReply, inArpInput, newArpUpdate, type ArpUpdate } from '../arp/input.js';
 import { arpUpdateOnCpu } from '../arp/update.js';
-import { arpOutput, arpResolveOnCpu, type ArpResolveUpdate } from '../arp/resolve.js';
+import { ARPRES_RESOLVED, arpOutput, arpResolve, arpResolveOnCpu, type ArpResolveUpdate } from '../arp/resolve.js';
 import { arpTimer } from '../arp/lookup.js';
 import { arpRequest } from '../arp/output.js';
 import { arpList } from '../arp/admin.js';
@@ -107,6 +107,8 @@ export interface CpuSnapshot {
 
 /** The origin of a step no replica acts on as its origin. */
 const NO_ORIGIN = 0xffff;
+interface OpWrite { out: RecordOut | null; at: number; dv: DataView; u8: Uint8Array }
+
 const STEP_KINDS: readonly ArpResolveUpdate['kind'][] = ['resolve', 'refresh', 'clone'];
 const SCRATCH = 512;
 
@@ -148,6 +150,7 @@ export class CpuContext {
   private readonly scratch: Uint8Array[] = [];
   private readonly scratchDv: DataView[] = [];
   private depth = 0;
+  private readonly opw: OpWrite = { out: null, at: 0, dv: new DataView(new ArrayBuffer(8)), u8: new Uint8Array(0) };
   private packet = new Uint8Array(2048);
   /** fanout (CPU0): acknowledgements still expected, and the operation, by seq. */
   private readonly pending = new Map<number, { left: number; rec: Uint8Array; admin: AppliedOp | undefined }>();
@@ -350,18 +353,22 @@ export class CpuContext {
    * Start an operation record for CPU0: into the ring to CPU0, or, on CPU0
    * itself, into a scratch buffer sequenced at once by endOp().
    */
-  private beginOp(len: number): { out: RecordOut | null; at: number; dv: DataView; u8: Uint8Array } {
+  private beginOp(len: number): OpWrite {
+    const w = this.opw; // reused: callers destructure it at once
     if (this.cpu !== 0) {
       const out = this.outs.cpu(0);
       const at = out.begin(R.R_SUBMIT, len);
       const dv = out.dv;
       dv.setFloat64(at + R.O_SEQ, 0, true);
       dv.setFloat64(at + R.O_TIME, 0, true);
-      return { out, at, dv, u8: out.u8 };
+      w.out = out; w.at = at; w.dv = dv; w.u8 = out.u8;
+      return w;
     }
+    w.out = null; w.at = 0;
     if (len > SCRATCH) {
       const b = new Uint8Array(len);
-      return { out: null, at: 0, dv: new DataView(b.buffer), u8: b };
+      w.dv = new DataView(b.buffer); w.u8 = b;
+      return w;
     }
     const i = this.depth;
     if (i >= this.scratch.length) {
@@ -369,7 +376,8 @@ export class CpuContext {
       this.scratch.push(b);
       this.scratchDv.push(new DataView(b.buffer));
     }
-    return { out: null, at: 0, dv: this.scratchDv[i]!, u8: this.scratch[i]! };
+    w.dv = this.scratchDv[i]!; w.u8 = this.scratch[i]!;
+    return w;
   }
 
   private endOp(out: RecordOut | null, at: number, len: number, u8?: Uint8Array, dv?: DataView): void {
@@ -773,6 +781,27 @@ export class CpuContext {
   }
 
   // ------------------------------------------------------------------ control
+
+  /**
+   * Benchmark: `n` arpresolve hits on this replica, cycling over its
+   * resolved entries (rt0 null: looked up by address, as bench/arp.bench.ts).
+   * Returns the lookups done, the hits, and the seconds they took.
+   */
+  benchResolve(n: number): { lookups: number; hits: number; seconds: number } {
+    const rep = this.replica;
+    const addrs: number[] = [];
+    let ifindex = 0;
+    rep.routes.forEach((rt) => {
+      if (!rt.isNet && rt.hasLladdr() && rt.expire !== 0 && (rt.flags & RTF_GATEWAY) === 0) { addrs.push(rt.dst >>> 0); ifindex = rt.ifp.index; }
+    });
+    const ifp = rep.net.ifnetByIndex(ifindex);
+    if (addrs.length === 0 || ifp === undefined) return { lookups: 0, hits: 0, seconds: 0 };
+    const mask = (1 << Math.floor(Math.log2(addrs.length))) - 1;
+    let hits = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) if (arpResolve(rep, ifp, null, null, addrs[i & mask]!) === ARPRES_RESOLVED) hits++;
+    return { lookups: n, hits, seconds: (performance.now() - t0) / 1000 };
+  }
 
   dump(): CpuDump {
     const rep = this.replica;

@@ -40,6 +40,8 @@ export interface CpuControl {
   /** A restarted CPU: become equal to CPU0's snapshot, then take work. */
   restore(snap: CpuSnapshot): void;
   diag(): CpuDiag;
+  /** Benchmark: arpresolve hits on this replica (see CpuContext.benchResolve). */
+  benchResolve(n: number): { lookups: number; hits: number; seconds: number };
   /** Tests: die now ('exit': process.exit in the worker; 'throw': an uncaught exception). */
   crash(how: 'exit' | 'throw'): void;
 }

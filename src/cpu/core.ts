@@ -205,8 +205,21 @@ export abstract class EmulatorCore implements Emulator {
    * Run `start` as one stimulus: in lockstep after the previous one and to
    * quiescence, then deliver its output sorted; otherwise at once.
    */
+  /** The emulator cannot go on (a worker failed to start, or could not be restarted). */
+  protected failed: Error | undefined;
+
+  /** Give up: every pending operation and probe rejects with `e`, and so does every later one. */
+  protected fail(e: Error): void {
+    if (this.failed !== undefined) return;
+    this.failed = e;
+    for (const [, w] of this.waiters) w.reject(e);
+    this.waiters.clear();
+    this.probes.clear();
+  }
+
   protected stimulus(start: () => void): Promise<void> {
     if (this.closed) return Promise.reject(new ArpemuError('ERR_LINK_CLOSED', 'emulator closed'));
+    if (this.failed !== undefined) return Promise.reject(this.failed);
     if (!this.lockstep) {
       start();
       this.flushOut();
@@ -275,28 +288,54 @@ export abstract class EmulatorCore implements Emulator {
   input(iface: string, frame: Uint8Array): void {
     const info = this.ifByName.get(iface);
     if (info === undefined) throw errno('ENXIO', `input: no interface ${iface}`);
+    if (!this.lockstep) {
+      // Free-running: straight into the netisr's channel (that is the copy),
+      // published once per turn of the event loop.
+      if (this.closed) throw new ArpemuError('ERR_LINK_CLOSED', 'emulator closed');
+      this.frameTo(info.index, frame);
+      this.flushSoon();
+      return;
+    }
     const copy = frame.slice();
-    void this.stimulus(() => {
-      this.toNetisr(R.R_FRAME, R.F_FRAME + copy.length, (u8, dv, at) => {
-        dv.setUint32(at + R.F_KEY, 0, true);
-        dv.setUint32(at + R.F_IFINDEX, info.index, true);
-        u8.set(copy, at + R.F_FRAME);
-      });
+    void this.stimulus(() => this.frameTo(info.index, copy));
+  }
+
+  private frameTo(ifindex: number, frame: Uint8Array): void {
+    this.toNetisr(R.R_FRAME, R.F_FRAME + frame.length, (u8, dv, at) => {
+      dv.setUint32(at + R.F_KEY, 0, true);
+      dv.setUint32(at + R.F_IFINDEX, ifindex, true);
+      u8.set(frame, at + R.F_FRAME);
     });
   }
 
+  private flushQueued = false;
+  private readonly flushNow = (): void => { this.flushQueued = false; if (!this.closed) this.flushOut(); };
+  /** Publish what was written, once, after the caller's current burst. */
+  protected flushSoon(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(this.flushNow);
+  }
+
   output(dst: Ipv4, datagram: Datagram): void {
-    const d = { proto: datagram.proto, size: datagram.size, id: datagram.id };
-    void this.stimulus(() => {
+    const proto = datagram.proto, size = datagram.size, id = datagram.id;
+    const write = (): void => {
       this.toNetisr(R.R_OUTREQ, R.P_LEN, (_u8, dv, at) => {
         dv.setUint32(at + R.P_KEY, 0, true);
         dv.setUint32(at + R.P_DST, dst >>> 0, true);
-        dv.setUint32(at + R.P_PROTO, d.proto, true);
-        dv.setUint32(at + R.P_SIZE, d.size, true);
-        dv.setUint32(at + R.P_ID, d.id, true);
+        dv.setUint32(at + R.P_PROTO, proto, true);
+        dv.setUint32(at + R.P_SIZE, size, true);
+        dv.setUint32(at + R.P_ID, id, true);
         dv.setUint32(at + R.P_FLAGS, 0, true);
       });
-    });
+    };
+    if (!this.lockstep) {
+      if (this.closed) throw new ArpemuError('ERR_LINK_CLOSED', 'emulator closed');
+      write();
+      this.flushSoon();
+      return;
+    }
+    void this.stimulus(write);
   }
 
   /** One resolution attempt on the CPU owning `dst`; resolves with the ARPRES_* code and MAC. */
@@ -405,6 +444,7 @@ export abstract class EmulatorCore implements Emulator {
   async quiesce(): Promise<void> {
     await this.quiesceQueue();
     if (!this.lockstep) {
+      this.flushOut();
       await this.idle();
       this.drainUp();
     }

@@ -77,10 +77,14 @@ export class Endpoint {
     return o;
   }
 
-  /** Start receiving (again after pause()). */
-  start(handler: RecordHandler, afterBatch: () => void): void {
+  /** Called when the handler refused a record (returned false): resolve once it may be taken. */
+  private stalled: (() => Promise<void>) | undefined;
+
+  /** Start receiving. */
+  start(handler: RecordHandler, afterBatch: () => void, stalled?: () => Promise<void>): void {
     this.handler = handler;
     this.afterBatch = afterBatch;
+    this.stalled = stalled;
     if (this.running) return;
     this.running = true;
     if (this.init.transport === 'ring') {
@@ -118,14 +122,25 @@ export class Endpoint {
   private async ringLoop(): Promise<void> {
     const dv = this.dv!;
     const h = this.handler;
-    const onRecord = (type: number, bytes: Uint8Array, offset: number, len: number): void => h(type, bytes, dv, offset, len);
+    let refused = false;
+    const onRecord = (type: number, bytes: Uint8Array, offset: number, len: number): boolean => {
+      if (h(type, bytes, dv, offset, len) !== false) return true;
+      refused = true;
+      return false;
+    };
     let busy = 0;
     while (!this.stopped) {
       let n = 0;
+      refused = false;
       try {
         for (const r of this.inRings) n += r.poll(onRecord, this.batch);
       } finally {
         this.done(n);
+      }
+      if (refused && this.stalled !== undefined) {
+        // Backpressure: a record waits for room downstream; wait with it.
+        await this.stalled();
+        continue;
       }
       if (n > 0) {
         if (++busy >= this.yieldEvery) { busy = 0; await turn(); }

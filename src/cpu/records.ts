@@ -198,5 +198,10 @@ export function readUtf8(u8: Uint8Array, at: number, len: number): string {
   return decoder.decode(src);
 }
 
-/** A record handler: `type`, then the payload at u8[off .. off+len) (dv is a DataView of the same buffer). */
-export type RecordHandler = (type: number, u8: Uint8Array, dv: DataView, off: number, len: number) => void;
+/**
+ * A record handler: `type`, then the payload at u8[off .. off+len) (dv is a
+ * DataView of the same buffer). Returning false leaves the record (and the
+ * rest of the batch) in a ring, to be handed out again later: a netisr whose
+ * CPU ring is full stops reading instead of queueing in memory.
+ */
+export type RecordHandler = (type: number, u8: Uint8Array, dv: DataView, off: number, len: number) => boolean | void;

@@ -27,6 +27,7 @@ import { EmulatorCore, type CoreOptions } from './core.js';
 import { PortOut, RingOut, forEachRecord, type InflightWord, type RecordOut } from './channel.js';
 import { endpointOf, installErrorTransfer, type CpuControl, type CpuDiag } from './control.js';
 import { createSharedArpTable } from './shared.js';
+import * as R from './records.js';
 import { Ring, RingArena, type Doorbell } from './ring.js';
 import {
   C_ALIVE, C_DEADLINE_F64, C_INFLIGHT, C_SEQ, MAIN, NETISR, createArena, createChannels, createControlBlock, mainBell, portsOf,
@@ -46,7 +47,7 @@ export interface ThreadedOptions extends CoreOptions {
  * ("imported again after being required"). Workers load our ESM files
  * with import() only.
  */
-const EXEC_ARGV = [...process.execArgv.filter((a) => a !== '--experimental-require-module'), '--no-experimental-require-module'];
+const EXEC_ARGV = [...process.execArgv.filter((a) => a !== '--experimental-require-module'), '--no-experimental-require-module', ...(process.env['ARPEMU_WORKER_ARGV'] ?? '').split(' ').filter((a) => a !== '')];
 
 const CPU_WORKER = fileURLToPath(new URL('../../workers/cpu.js', import.meta.url));
 const NETISR_WORKER = fileURLToPath(new URL('../../workers/netisr.js', import.meta.url));
@@ -119,6 +120,8 @@ export class ThreadedEmulator extends EmulatorCore {
     }
     this.started = this.startAll().catch((e: unknown) => {
       this.failure = e instanceof Error ? e : new Error(String(e));
+      this.fail(this.failure);
+      this.wakeWaiters();
       throw this.failure;
     });
     this.started.catch(() => undefined);
@@ -187,6 +190,8 @@ export class ThreadedEmulator extends EmulatorCore {
     if (this.transport === 'port') {
       this.failure = new ArpemuError('EBUSY', `cpu${cpu} died (exit code ${this.lastExit.get(cpu) ?? '?'}); restarting a CPU needs the ring transport (its MessagePorts died with it)`);
       console.error(`arpemu: ${this.failure.message}`);
+      this.fail(this.failure);
+      this.wakeWaiters();
       return;
     }
     slot.restarts++;
@@ -195,6 +200,8 @@ export class ThreadedEmulator extends EmulatorCore {
     const timerAt = this.f64[C_DEADLINE_F64 + cpu]!;
     slot.ready = this.restartCpu(cpu, timerAt).catch((e: unknown) => {
       this.failure = e instanceof Error ? e : new Error(String(e));
+      this.fail(this.failure);
+      this.wakeWaiters();
       console.error(`arpemu: restarting cpu${cpu} failed:`, e);
     });
   }
@@ -247,6 +254,104 @@ export class ThreadedEmulator extends EmulatorCore {
   async cpuReady(cpu: number): Promise<void> {
     await this.started;
     await this.slots[cpu]!.ready;
+  }
+
+  // ------------------------------------------------------------ benchmarks
+
+  /**
+   * Benchmark: `count` ARP updates (OP_UPDATE, as in_arpinput submits them)
+   * handed to CPU0 back to back, cycling over `hosts` senders of the /16 of
+   * `net` on interface `ifindex`; resolves with the seconds until every
+   * replica has applied the last one. Writes with backpressure (waits for
+   * ring space instead of queueing in memory).
+   */
+  async injectUpdates(count: number, opts: { ifindex: number; net: number; hosts: number; batch?: number }): Promise<number> {
+    await this.started;
+    await this.quiesce();
+    const out = this.outs.get(0)!;
+    const batch = opts.batch ?? 256;
+    const t0 = performance.now();
+    for (let i = 0; i < count;) {
+      const end = Math.min(count, i + batch);
+      if (out instanceof RingOut) {
+        const need = (end - i) * (R.OP_UPDATE_LEN + 4);
+        while (out.ring.usedBytes() + need > out.ring.capacity) await out.ring.waitSpace(out.ring.maxRecordLen);
+      }
+      for (; i < end; i++) {
+        const at = out.begin(R.R_SUBMIT, R.OP_UPDATE_LEN);
+        const dv = out.dv;
+        const h = i % opts.hosts;
+        dv.setUint32(at + R.O_KIND, R.OP_UPDATE, true);
+        dv.setUint32(at + R.O_KEY, 0, true);
+        dv.setInt32(at + R.O_ORIGIN, -1, true);
+        dv.setUint32(at + R.O_TOKEN, 0, true);
+        dv.setFloat64(at + R.O_SEQ, 0, true);
+        dv.setFloat64(at + R.O_TIME, 0, true);
+        dv.setUint32(at + R.U_IFINDEX, opts.ifindex, true);
+        dv.setUint32(at + R.U_SADDR, (opts.net + 2 + h) >>> 0, true);
+        dv.setUint32(at + R.U_SHA_HI, 0x0200, true);
+        dv.setUint32(at + R.U_SHA_LO, (0x01000000 + h + (i & 1) * 0x100000) >>> 0, true);
+        dv.setUint32(at + R.U_HLN, 6, true);
+        dv.setUint32(at + R.U_CREATE, 1, true);
+        dv.setUint32(at + R.U_UTIME, 1, true);
+        dv.setUint32(at + R.U_SRC_HI, 0x0200, true);
+        dv.setUint32(at + R.U_SRC_LO, 0x01000000 + h, true);
+        dv.setUint32(at + R.U_DFLAGS, 0, true);
+        out.end();
+      }
+      out.flush();
+      if (!(out instanceof RingOut) && (i / batch) % 64 === 0) await turn();
+    }
+    await this.quiesce();
+    return (performance.now() - t0) / 1000;
+  }
+
+  /**
+   * Backpressure for a fast producer (free-running input): resolves once the
+   * channel to the netisr is at most half full (ring transport; at once on ports).
+   */
+  async netisrRoom(): Promise<void> {
+    const out = this.outs.get(NETISR)!;
+    out.flush();
+    if (!(out instanceof RingOut)) { await turn(); return; }
+    while (out.ring.usedBytes() > out.ring.capacity / 2) await out.ring.waitSpace(out.ring.maxRecordLen);
+  }
+
+  private pings = new Map<number, (t: number) => void>();
+  private pingSeq = 0;
+
+  /**
+   * Benchmark: one record main -> CPU0 -> ... (`hops` forwards between CPUs)
+   * -> main; resolves with the round trip in seconds.
+   */
+  ping(hops: number): Promise<number> {
+    return new Promise((resolve) => {
+      const id = ++this.pingSeq;
+      const t0 = performance.now();
+      this.pings.set(id, () => resolve((performance.now() - t0) / 1000));
+      const out = this.outs.get(0)!;
+      const at = out.begin(R.R_PING, 8);
+      out.dv.setUint32(at, hops, true);
+      out.dv.setUint32(at + 4, id, true);
+      out.end();
+      out.flush();
+      void this.pump();
+    });
+  }
+
+  protected override onOtherUp(type: number, _u8: Uint8Array, dv: DataView, off: number, _len: number): void {
+    if (type !== R.U_PONG) return;
+    const id = dv.getUint32(off + 4, true);
+    const fn = this.pings.get(id);
+    if (fn === undefined) return;
+    this.pings.delete(id);
+    fn(0);
+  }
+
+  /** Benchmark: arpresolve hits on each of `cpus`, concurrently; per-CPU results. */
+  async benchResolve(cpus: number[], n: number): Promise<{ lookups: number; hits: number; seconds: number }[]> {
+    const ctls = await Promise.all(cpus.map((c) => this.control(c)));
+    return Promise.all(ctls.map((c) => c.benchResolve(n)));
   }
 
   // ------------------------------------------------------------ records
@@ -330,7 +435,7 @@ export class ThreadedEmulator extends EmulatorCore {
         } else if (this.failure !== undefined) {
           break;
         }
-        const p = this.bell.sleep(ready, 64);
+        const p = this.bell.sleep(ready, Math.max(64, this.spin));
         if (p !== undefined) await p;
         else await turn();
       }

@@ -112,6 +112,8 @@ class CpuWorker implements CpuControl {
     return { cpu: this.ctx.cpu, lastSeq: this.ctx.lastSeq, applied: this.ctx.applied, errors: this.ctx.errors, handled: [...this.ctx.handled], sent };
   }
 
+  benchResolve(n: number): ReturnType<CpuControl['benchResolve']> { return this.ctx.benchResolve(n); }
+
   crash(how: 'exit' | 'throw'): void {
     // After the reply has gone: the supervisor sees the death, not a failed call.
     setTimeout(() => {

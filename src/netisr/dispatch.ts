@@ -85,11 +85,25 @@ export class Netisr {
     this.log = new RateLimitedLog({ emit: (ev) => this.emitUp(ev) }, new RateLimiter(this.clock, () => sysctl.v.maxLogPerSecond));
   }
 
-  /** Handle one record from the supervisor. */
-  handle(type: number, u8: Uint8Array, dv: DataView, off: number, len: number): void {
+  /**
+   * The channel whose CPU had no room for the record handle() refused last
+   * (backpressure: the netisr stops reading until it has room), or null.
+   */
+  blocked: RecordOut | null = null;
+  blockedLen = 0;
+
+  /** Handle one record from the supervisor; false: the CPU it goes to has no room now (not consumed). */
+  handle(type: number, u8: Uint8Array, dv: DataView, off: number, len: number): boolean {
     switch (type) {
-      case R.R_FRAME: this.frame(dv.getUint32(off + R.F_KEY, true), dv.getUint32(off + R.F_IFINDEX, true), u8, off + R.F_FRAME, len - R.F_FRAME); break;
-      case R.R_OUTREQ: this.output(u8, dv, off, len); break;
+      case R.R_FRAME: {
+        if (!this.roomFor(0, R.F_FRAME + len)) return false;
+        this.frame(dv.getUint32(off + R.F_KEY, true), dv.getUint32(off + R.F_IFINDEX, true), u8, off + R.F_FRAME, len - R.F_FRAME);
+        break;
+      }
+      case R.R_OUTREQ:
+        if (!this.roomFor(cpuOfAddr(dv.getUint32(off + R.P_DST, true), this.n), len)) return false;
+        this.output(u8, dv, off, len);
+        break;
       case R.R_IFCONF: this.ifconf(JSON.parse(R.readUtf8(u8, off, len)) as NetisrIf); break;
       case R.R_TICK: {
         const t = dv.getFloat64(off, true);
@@ -98,6 +112,24 @@ export class Netisr {
       }
       default: throw new Error(`netisr: unknown record type ${type}`);
     }
+    return true;
+  }
+
+  /** Room on the way to `cpu` (frames: the input CPU, which inputHash may vary: check all then). */
+  private roomFor(cpu: number, len: number): boolean {
+    if (this.inputHash && cpu === 0) {
+      for (let j = 0; j < this.n; j++) if (!this.checkRoom(j, len)) return false;
+      return true;
+    }
+    return this.checkRoom(cpu, len);
+  }
+
+  private checkRoom(cpu: number, len: number): boolean {
+    const out = this.outs.cpu(cpu);
+    if (out.room(len)) return true;
+    this.blocked = out;
+    this.blockedLen = len;
+    return false;
   }
 
   ifconf(i: NetisrIf): void {

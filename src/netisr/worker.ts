@@ -40,6 +40,10 @@ export function startNetisrWorker(init: WorkerInit): { ok: true } {
     perCpu: () => [...netisr.perCpu],
   };
   if (init.control !== undefined) Comlink.expose(control, endpointOf(init.control));
-  ep.start((type, u8, dv, off, len) => netisr.handle(type, u8, dv, off, len), () => netisr.flush());
+  ep.start(
+    (type, u8, dv, off, len) => netisr.handle(type, u8, dv, off, len),
+    () => netisr.flush(),
+    () => (netisr.blocked === null ? Promise.resolve() : netisr.blocked.waitRoom(netisr.blockedLen)),
+  );
   return { ok: true };
 }
