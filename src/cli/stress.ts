@@ -33,6 +33,7 @@ interface StressCliOptions {
   injectBug?: InjectedBug;
   fuzz?: boolean;
   soak?: boolean;
+  concurrent?: boolean;
   soakSample?: number;
   soakThreshold: number;
   checkEvery: number;
@@ -69,6 +70,7 @@ export function stressCommand(): Command {
     .option('--faults <spec>', 'none, default, or name=value,... (loss, dup, reorder, corrupt: probabilities on the emulator\'s links; delay, jitter: seconds; stall: probability a CPU stalls before a record; stall-us)', 'default')
     .option('--kill-cpu <rate>', 'CPU kills per virtual second (restart + resync)', rateArg('--kill-cpu'), 0)
     .addOption(new Option('--inject-bug <name>', 'break one mechanism on purpose so the checker must catch it').argParser(choiceArg('--inject-bug', INJECTED_BUGS)))
+    .option('--concurrent', 'the threaded emulator runs free: every stimulus of an instant in flight at once, kills mid-flight (not deterministic: no model comparison)')
     .option('--fuzz', 'most ops are random or mutated frames (from ../shared/pcaps) into the full input path')
     .option('--soak', 'run --duration wall seconds at a steady --rate; sample RSS and heap, flag growth')
     .option('--soak-sample <seconds>', 'wall seconds between memory samples (default duration/60, at least 1)', secondsArg('--soak-sample', 3600))
@@ -109,12 +111,14 @@ export function stressCommand(): Command {
           if (!soak && !(rate > 0)) throw new ArpemuError('ERR_USAGE', '--rate must be greater than 0');
           const faults = parseFaults(o.faults);
           const seed = o.seed ?? (Date.now() >>> 0);
-          const run = { emulator: o.emulator, cpus: o.cpus, strategy: o.strategy, transport: o.transport, model: o.model, bug: o.injectBug ?? null, faults };
+          const concurrent = o.concurrent === true;
+          if (concurrent && o.emulator !== 'threaded') throw new ArpemuError('ERR_USAGE', '--concurrent needs --emulator threaded (the inline emulator has no threads to race)');
+          const run = { emulator: o.emulator, cpus: o.cpus, strategy: o.strategy, transport: o.transport, model: concurrent ? 'none' as const : o.model, bug: o.injectBug ?? null, faults, concurrent };
           const corpus = o.fuzz === true ? loadCorpus(o.pcaps ?? resolve(packageRoot(), '..', 'shared', 'pcaps')) : [];
           if (o.fuzz === true && o.pcaps !== undefined && corpus.length === 0) throw new ArpemuError('ENOENT', `--pcaps ${o.pcaps}: no Ethernet captures found there`);
           const repro = o.repro.endsWith('.json') ? o.repro : resolve(o.repro);
           if (!o.repro.endsWith('.json') && !existsSync(repro)) throw new ArpemuError('ENOENT', `--repro ${o.repro}: no such directory`);
-          const mode = o.fuzz === true ? 'fuzz' : soak ? 'soak' : 'stress';
+          const mode = `${o.fuzz === true ? 'fuzz' : soak ? 'soak' : 'stress'}${concurrent ? ', concurrent' : ''}`;
           view = o.progress
             ? new StressView({ out: viewOut, title: `arpemu stress (${mode}): seed ${seed}, ${o.cpus} CPUs ${o.emulator} ${o.strategy}/${o.transport}, faults ${formatFaults(faults)}${o.killCpu > 0 ? `, kills ${o.killCpu}/s` : ''}${o.injectBug !== undefined ? `, bug ${o.injectBug}` : ''}` })
             : undefined;

@@ -69,6 +69,8 @@ export interface GeneratorOptions {
   fuzz: boolean;
   /** Frames to mutate (from ../shared/pcaps), fuzz only. */
   corpus: readonly Uint8Array[];
+  /** Bursts: most ops share the instant of the one before (concurrent runs), and kills strike inside a burst. */
+  bursts?: boolean;
 }
 
 interface AliasSpec { iface: string; addr: Ipv4; plen: number }
@@ -126,10 +128,11 @@ export class OpGenerator {
 
   /** The next op. */
   next(): StressOp {
-    const gap = this.expo(this.opts.rate);
+    let gap = this.expo(this.opts.rate);
+    if (this.opts.bursts === true && this.r.chance(0.75)) gap = 0;
     if (this.t + gap >= this.nextKill && this.opts.killRate > 0) {
-      this.t = Math.max(this.t, this.nextKill);
-      this.nextKill = this.t + this.expo(this.opts.killRate);
+      if (this.opts.bursts !== true) this.t = Math.max(this.t, this.nextKill); // (bursts: in the middle of the current one)
+      this.nextKill = Math.max(this.t, this.nextKill) + this.expo(this.opts.killRate);
       this.counts.kill++;
       return { k: 'kill', t: round(this.t), cpu: this.r.nextInt(this.opts.cpus) };
     }

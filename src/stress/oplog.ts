@@ -86,6 +86,12 @@ export interface RunSpec {
   model: ModelKind;
   bug: InjectedBug | null;
   faults: FaultSpec;
+  /**
+   * The emulator runs free and every stimulus of one virtual instant is in
+   * flight at once (threads really race; kills strike mid-flight). Not
+   * deterministic: no model comparison.
+   */
+  concurrent: boolean;
   /** Seed of the world's own randomness (hosts, link faults, stalls). */
   seed: number;
 }
@@ -238,6 +244,8 @@ export function parseReproducer(text: string, file: string): Reproducer {
   if (!['inline', 'single', 'none'].includes(String(run.model))) fail(file, 'run.model must be inline, single or none');
   if (run.bug !== null && !INJECTED_BUGS.includes(run.bug as InjectedBug)) fail(file, `run.bug must be null or one of ${INJECTED_BUGS.join(', ')}`);
   if (typeof run.seed !== 'number' || !Number.isFinite(run.seed)) fail(file, 'run.seed must be a number');
+  if (run.concurrent === undefined) run.concurrent = false;
+  if (typeof run.concurrent !== 'boolean') fail(file, 'run.concurrent must be true or false');
   if (typeof run.faults !== 'object' || run.faults === null) fail(file, 'run.faults must be an object');
   for (const k of Object.keys(NO_FAULTS) as (keyof FaultSpec)[]) {
     if (typeof run.faults[k] !== 'number') fail(file, `run.faults.${k} must be a number`);

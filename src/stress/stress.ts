@@ -89,7 +89,8 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
   if (o.killRate > 0 && run.emulator === 'threaded' && run.transport !== 'ring') throw new ArpemuError('ERR_USAGE', '--kill-cpu with the threaded emulator needs --transport ring (a dead CPU\'s MessagePorts die with it)');
   if (o.killRate > 0 && run.model === 'single') throw new ArpemuError('ERR_USAGE', '--kill-cpu needs --model inline or none (the model must forget the packets a killed CPU held)');
   if (run.bug === 'reorder-chain' && run.cpus < 2) throw new ArpemuError('ERR_USAGE', '--inject-bug reorder-chain needs --cpus 2 or more (there is no chain on one CPU)');
-  const gen = new OpGenerator({ setup, seed: o.seed, rate: o.soak !== undefined ? 50 : o.rate, cpus: run.cpus, killRate: o.killRate, fuzz: o.fuzz, corpus: o.corpus });
+  if (run.concurrent && run.model !== 'none') throw new ArpemuError('ERR_USAGE', 'a concurrent run is not deterministic: it takes no model (model none)');
+  const gen = new OpGenerator({ setup, seed: o.seed, rate: o.soak !== undefined ? 50 : o.rate, cpus: run.cpus, killRate: o.killRate, fuzz: o.fuzz, corpus: o.corpus, bursts: run.concurrent });
   const planned = o.soak !== undefined ? 0 : o.ops ?? Math.max(1, Math.round(o.duration * o.rate));
   let produced = 0;
   const source: OpSource = { next: () => (o.soak === undefined && produced >= planned ? undefined : (produced++, gen.next())) };
