@@ -215,9 +215,8 @@ export class OpGenerator {
         iface = iface === 'vemu0' ? 'vemu1' : 'vemu0';
         frame = this.frame(ARPOP_REQUEST, MAC_BROADCAST, id.mac, id.mac, id.ip, MAC_ZERO, (this.ours.find((o) => o.iface === iface) ?? us).ip);
         break;
-      case 10: // unicast to another station (not for us)
-        frame = this.frame(ARPOP_REPLY, MOVED_BASE + this.r.nextInt(MOVED), id.mac, id.mac, id.ip, MAC_ZERO, us.ip);
-        break;
+      case 10: // unicast to another station: the segment would not bring it, so straight to our input (ether_input drops it)
+        return { k: 'input', t, iface, frame: this.frame(ARPOP_REPLY, MOVED_BASE + this.r.nextInt(MOVED), id.mac, id.mac, id.ip, MAC_ZERO, us.ip) };
       default: // sender off the network
         frame = this.frame(ARPOP_REQUEST, MAC_BROADCAST, id.mac, id.mac, this.pick(this.offNet), MAC_ZERO, us.ip);
         break;

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { writeFileSync } from 'node:fs';
-import type { InvariantName, Reproducer, RunSpec, StressOp, StressSetup } from './oplog.js';
+import { formatOp, type InvariantName, type Reproducer, type RunSpec, type StressOp, type StressSetup } from './oplog.js';
 import { execute, listSource, primaryViolation, type Violation } from './runner.js';
 
 /** Runs `ops` from scratch; returns the violation of `target` it hits, if any. */
@@ -113,8 +113,13 @@ export function makeReproducer(runSeed: number, run: RunSpec, setup: StressSetup
 }
 
 export function writeReproducer(file: string, r: Reproducer): void {
-  // One op per line: a reproducer is read by people as much as by arpemu.
-  const head = JSON.stringify({ ...r, ops: [] }, null, 2);
-  const ops = r.ops.map((op) => `    ${JSON.stringify(op)}`).join(',\n');
-  writeFileSync(file, head.replace('"ops": []', r.ops.length === 0 ? '"ops": []' : `"ops": [\n${ops}\n  ]`) + '\n');
+  // One op (and one host) per line, and the ops once more as text (ignored
+  // on replay): a reproducer is read by people as much as by arpemu.
+  const lines = (xs: readonly unknown[], indent: string): string => (xs.length === 0 ? '[]' : `[\n${xs.map((x) => `${indent}  ${JSON.stringify(x)}`).join(',\n')}\n${indent}]`);
+  const body = { ...r, setup: { ...r.setup, hosts: [] }, ops: [], opsText: [] };
+  const text = JSON.stringify(body, null, 2)
+    .replace('"hosts": []', `"hosts": ${lines(r.setup.hosts, '    ')}`)
+    .replace('"ops": []', `"ops": ${lines(r.ops, '  ')}`)
+    .replace('"opsText": []', `"opsText": ${lines(r.ops.map((op, i) => `${i}: ${formatOp(op)}`), '  ')}`);
+  writeFileSync(file, text + '\n');
 }

@@ -179,7 +179,9 @@ export async function replayReproducer(r: Reproducer, opts: { watchdogMs: number
   const counts = emptyOpCounts();
   for (const op of r.ops) counts[op.k]++;
   const o = { duration: 0, rate: 0, ops: r.ops.length, killRate: 0, checkEvery: r.checkEvery };
-  const rep = report('replay', r.runSeed, r.run, o, r.ops.length, result, counts, null, result.violations.slice(0, MAX_REPORTED));
+  const first = primaryViolation(result.violations);
+  const vs = first === undefined ? [] : [first, ...result.violations.filter((v) => v !== first).slice(0, MAX_REPORTED - 1)];
+  const rep = report('replay', r.runSeed, r.run, o, r.ops.length, result, counts, null, vs);
   return { report: rep, expected: r.violation, same: result.violations.some((v) => v.invariant === r.violation.invariant) };
 }
 
