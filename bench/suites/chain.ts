@@ -9,11 +9,40 @@
  */
 import { performance } from 'node:perf_hooks';
 import { latencyMetrics } from '../../src/bench/measure.js';
-import type { Point, RepSample, SuiteDef } from '../../src/bench/types.js';
+import { BenchUnavailable, type Point, type PointRunner, type RepSample, type SuiteDef } from '../../src/bench/types.js';
+import type { Emulator } from '../../src/cpu/emulator.js';
+import { MY_IP } from './lib/replica.js';
 import { IFACE, configure, createBenchEmulator, feed, requestsForUs } from './lib/emu.js';
 
 const SENDERS = 4096;
 export const SPIN = 20_000;
+
+interface BenchHooks {
+  injectUpdates?(count: number, opts: { ifindex: number; net: number; hosts: number }): Promise<number>;
+  ping?(hops: number): Promise<number>;
+}
+
+/** Updates straight into CPU0 (no netisr, no reply) and ping latency, through the emulator's benchmark hooks. */
+function injectRunner(emu: Emulator & BenchHooks, cpus: number, quick: boolean): PointRunner {
+  const inject = emu.injectUpdates?.bind(emu), ping = emu.ping?.bind(emu);
+  if (inject === undefined || ping === undefined) {
+    void emu.close();
+    throw new BenchUnavailable('this build\'s ThreadedEmulator has no injectUpdates()/ping() benchmark hooks');
+  }
+  const total = quick ? 50_000 : 200_000;
+  const count = quick ? 300 : 1500;
+  const opts = { ifindex: 2, net: MY_IP & 0xff000000, hosts: SENDERS };
+  return {
+    async rep(): Promise<RepSample> {
+      const secs = await inject(total, opts);
+      const lat = new Float64Array(count);
+      for (let i = 0; i < count; i++) lat[i] = await ping(cpus - 1);
+      return { rate: total / secs, ...latencyMetrics(lat, 'lat_') };
+    },
+    info: () => ({ updatesPerRep: total, pingsPerRep: count }),
+    close: () => emu.close(),
+  };
+}
 
 const suite: SuiteDef = {
   name: 'chain',
@@ -21,11 +50,15 @@ const suite: SuiteDef = {
   description: 'Requests for our address from 4096 known neighbours fed to the ThreadedEmulator (each: netisr checks, in_arpinput on CPU0, the update applied on every replica, ' +
     'the reply sent after the chain replied). rate: pipelined updates/s (frames fed in slices of 4096, then quiescence, replies counted); lat_*: one frame at a time, from input to ' +
     'its reply reaching the supervisor (netisr, CPU0, the whole chain, the reply up); quiesce_p50: to quiescence (all in-flight records accounted for). Strategies: chain (DragonFly), fanout (all replicas at once), shared (one table, the non-replicated baseline). ' +
+    'entry=inject: the same updates written straight into CPU0\'s channel as in_arpinput submits them (ThreadedEmulator.injectUpdates, with backpressure; no netisr, ' +
+    'no reply), latency from ping(n - 1): one record main -> CPU0 -> ... -> CPU(n-1) -> main, the chain\'s own cost. ' +
     'Baselines: the MessagePort transport, and one CPU. With N CPU workers + netisr + the main thread on 2 cores, every point beyond 1 CPU time-shares.',
-  grid: { cpus: [1, 2, 4, 8], strategy: ['chain', 'fanout', 'shared'], transport: ['port', 'ring'], wake: ['wait', 'spin'] },
-  quickGrid: { cpus: [1, 2, 4], strategy: ['chain'], wake: ['wait'] },
-  exclude: (p: Point) => p['wake'] === 'spin' && (p['transport'] === 'port' || p['strategy'] !== 'chain'),
-  baselines: [{ transport: 'port', wake: 'wait' }, { cpus: 1 }],
+  grid: { entry: ['frames', 'inject'], cpus: [1, 2, 4, 8], strategy: ['chain', 'fanout', 'shared'], transport: ['port', 'ring'], wake: ['wait', 'spin'] },
+  quickGrid: { entry: ['frames'], cpus: [1, 2, 4], strategy: ['chain'], wake: ['wait'] },
+  exclude: (p: Point) => (p['wake'] === 'spin' && (p['transport'] === 'port' || p['strategy'] !== 'chain')) ||
+    // inject: the chain strategy; ring only (the hooks hang on MessagePorts with 2+ CPUs in this build).
+    (p['entry'] === 'inject' && (p['strategy'] !== 'chain' || p['transport'] === 'port')),
+  baselines: [{ transport: 'port', wake: 'wait' }, { cpus: 1 }, { wake: 'wait' }],
   metrics: [
     { name: 'rate', unit: 'updates/s', better: 'higher', label: 'pipelined updates/s' },
     { name: 'lat_p50', unit: 's', better: 'lower', label: 'latency p50' },
@@ -42,6 +75,7 @@ const suite: SuiteDef = {
       impl: 'threaded', cpus: p['cpus'] as number, strategy: p['strategy'] as 'chain', transport: p['transport'] as 'ring',
       spin: p['wake'] === 'spin' ? SPIN : 0, lockstep: false,
     });
+    if (p['entry'] === 'inject') return injectRunner(emu, p['cpus'] as number, ctx.quick);
     let replies = 0;
     let lastTx = 0;
     emu.onTransmit(() => { replies++; lastTx = performance.now(); });
@@ -75,9 +109,11 @@ const suite: SuiteDef = {
     };
   },
   charts: [
-    { id: 'throughput', title: 'Chain update throughput vs CPUs (Emulator)', x: 'cpus', xLog: true, y: ['rate'], series: ['strategy', 'transport', 'wake'], model: 'throughput' },
-    { id: 'latency', title: 'Update latency percentiles vs CPUs (chain strategy)', x: 'cpus', xLog: true, y: ['lat_p50', 'lat_p90', 'lat_p99'], series: ['transport', 'wake'], where: { strategy: 'chain' }, yLog: true, yLabel: 'latency (s)' },
-    { id: 'latency-model', title: 'Chain latency p50: measured and the fitted model (to 256 CPUs)', x: 'cpus', xLog: true, y: ['lat_p50'], series: ['transport'], where: { strategy: 'chain', wake: 'wait' }, yLog: true, model: 'latency', yLabel: 'latency (s)' },
+    { id: 'throughput', title: 'Update throughput vs CPUs, frames through netisr (Emulator)', x: 'cpus', xLog: true, y: ['rate'], series: ['strategy', 'transport', 'wake'], where: { entry: 'frames' } },
+    { id: 'inject', title: 'Chain throughput vs CPUs, updates injected at CPU0, with the fitted model', x: 'cpus', xLog: true, y: ['rate'], series: ['transport', 'wake'], where: { entry: 'inject' }, model: 'throughput' },
+    { id: 'latency', title: 'Update latency percentiles vs CPUs (frames, chain strategy)', x: 'cpus', xLog: true, y: ['lat_p50', 'lat_p90', 'lat_p99'], series: ['transport', 'wake'], where: { entry: 'frames', strategy: 'chain' }, yLog: true, yLabel: 'latency (s)' },
+    { id: 'latency-inject', title: 'Chain round trip (ping through n CPUs) percentiles vs CPUs', x: 'cpus', xLog: true, y: ['lat_p50', 'lat_p99'], series: ['transport', 'wake'], where: { entry: 'inject' }, yLog: true, yLabel: 'round trip (s)' },
+    { id: 'latency-model', title: 'Chain round trip p50: measured and the fitted model (to 256 CPUs)', x: 'cpus', xLog: true, y: ['lat_p50'], series: ['transport'], where: { entry: 'inject', wake: 'wait' }, yLog: true, model: 'latency', yLabel: 'round trip (s)' },
   ],
 };
 export default suite;
