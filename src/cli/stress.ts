@@ -44,6 +44,7 @@ interface StressCliOptions {
   pcaps?: string;
   json?: string;
   replay?: string;
+  saveOps?: string;
   progress: boolean;
 }
 
@@ -82,7 +83,8 @@ export function stressCommand(): Command {
     .option('--shrink-time <seconds>', 'wall-time budget of the shrinker', secondsArg('--shrink-time', 86400), 60)
     .option('--pcaps <dir>', 'captures to mutate when fuzzing (default ../shared/pcaps beside the package)')
     .option('--json <file>', 'write the report as JSON; - for stdout instead of the text')
-    .option('--replay <file>', 're-run a reproducer file; exit 1 when it hits a violation')
+    .option('--replay <file>', 're-run a reproducer file (or a --save-ops log); exit 1 when it hits a violation')
+    .option('--save-ops <file>', 'write the whole op log of the run (up to the first violation) as a replayable file')
     .option('--no-progress', 'no live view or progress lines')
     .action(async (o: StressCliOptions) => {
       const jsonToStdout = o.json === '-';
@@ -97,12 +99,16 @@ export function stressCommand(): Command {
         let replayNote = '';
         if (o.replay !== undefined) {
           const rep = parseReproducer(readFileSync(o.replay, 'utf8'), o.replay);
-          view = o.progress ? new StressView({ out: viewOut, title: `arpemu stress --replay ${o.replay}: ${rep.ops.length} ops, expecting [${rep.violation.invariant}]` }) : undefined;
+          view = o.progress ? new StressView({ out: viewOut, title: `arpemu stress --replay ${o.replay}: ${rep.ops.length} ops, expecting ${rep.violation === null ? 'no violation' : `[${rep.violation.invariant}]`}` }) : undefined;
           const r = await replayReproducer(rep, { watchdogMs: o.watchdog, ...(view === undefined ? {} : { onProgress: (p) => view!.update(p) }) });
           report = r.report;
-          replayNote = r.same
-            ? `replay: reproduced [${r.expected.invariant}] (recorded: ${r.expected.message})\n`
-            : `replay: did NOT reproduce [${r.expected.invariant}] (recorded: ${r.expected.message})${report.violations.length > 0 ? `; found [${report.violations[0]!.invariant}] instead` : ''}\n`;
+          const e = r.expected;
+          const found = report.violations.length > 0 ? `; found [${report.violations[0]!.invariant}] instead` : '';
+          replayNote = e === null
+            ? `replay: an op log recorded without violations${r.same ? ', replayed without any' : found}\n`
+            : r.same
+              ? `replay: reproduced [${e.invariant}] (recorded: ${e.message})\n`
+              : `replay: did NOT reproduce [${e.invariant}] (recorded: ${e.message})${found}\n`;
         } else {
           const soak = o.soak === true;
           const duration = o.duration ?? (soak ? 600 : 30);
@@ -126,7 +132,7 @@ export function stressCommand(): Command {
             run, seed, duration, rate, ops: o.ops, killRate: o.killCpu, fuzz: o.fuzz === true, corpus,
             soak: soak ? { sampleMs: (o.soakSample ?? Math.max(1, duration / 60)) * 1000, thresholdMBPerMin: o.soakThreshold } : undefined,
             checkEvery: o.checkEvery, watchdogMs: o.watchdog,
-            shrink: { enabled: o.shrink, budgetMs: o.shrinkTime * 1000 }, reproPath: repro,
+            shrink: { enabled: o.shrink, budgetMs: o.shrinkTime * 1000 }, reproPath: repro, saveOps: o.saveOps,
             signal: abort.signal,
             ...(view === undefined ? {} : { onProgress: (p) => view!.update(p), onShrink: (ops, tests) => view!.shrinking(ops, tests) }),
           });

@@ -122,8 +122,8 @@ export interface Reproducer {
   /** Checkpoint every n ops (as when the violation was found). */
   checkEvery: number;
   ops: StressOp[];
-  /** The violation it reproduces; replay must hit the same invariant. */
-  violation: ViolationInfo & { op: number };
+  /** The violation it reproduces (replay must hit the same invariant); null for the op log of a clean run (`--save-ops`). */
+  violation: (ViolationInfo & { op: number }) | null;
 }
 
 export const NO_FAULTS: FaultSpec = { loss: 0, duplicate: 0, reorder: 0, corrupt: 0, delay: 0, jitter: 0, stall: 0, stallUs: 0 };
@@ -262,6 +262,6 @@ export function parseReproducer(text: string, file: string): Reproducer {
     last = op.t;
   });
   const viol = r.violation as Partial<Reproducer['violation']> | undefined;
-  if (typeof viol !== 'object' || viol === null || !INVARIANTS.includes(viol.invariant as InvariantName)) fail(file, `violation.invariant must be one of ${INVARIANTS.join(', ')}`);
+  if (viol !== null && (typeof viol !== 'object' || !INVARIANTS.includes(viol.invariant as InvariantName))) fail(file, `violation must be null or have an invariant, one of ${INVARIANTS.join(', ')}`);
   return r as Reproducer;
 }

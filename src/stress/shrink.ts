@@ -105,10 +105,10 @@ function split<T>(items: T[], n: number): T[][] {
   return out;
 }
 
-export function makeReproducer(runSeed: number, run: RunSpec, setup: StressSetup, checkEvery: number, ops: StressOp[], v: Violation): Reproducer {
+export function makeReproducer(runSeed: number, run: RunSpec, setup: StressSetup, checkEvery: number, ops: StressOp[], v: Violation | null): Reproducer {
   return {
     arpemu: 'stress-reproducer', version: 1, runSeed, run, setup, checkEvery, ops,
-    violation: { invariant: v.invariant, message: v.message, op: v.op },
+    violation: v === null ? null : { invariant: v.invariant, message: v.message, op: v.op },
   };
 }
 

@@ -35,6 +35,8 @@ export interface StressOptions {
   shrink: { enabled: boolean; budgetMs: number };
   /** Where to write the reproducer (a file name, or a directory to put stress-repro-SEED-INVARIANT.json in). */
   reproPath: string;
+  /** Write the whole op log of the run here (replayable with --replay), violations or not. */
+  saveOps?: string | undefined;
   onProgress?: (p: StressProgress) => void;
   onShrink?: (ops: number, tests: number) => void;
   signal?: AbortSignal;
@@ -123,6 +125,10 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
       });
     }
   }
+  if (o.saveOps !== undefined && o.soak === undefined) {
+    const v = violations[0];
+    writeReproducer(o.saveOps, makeReproducer(o.seed, run, setup, o.checkEvery, v === undefined ? result.ops : result.ops.slice(0, v.op + 1), v ?? null));
+  }
   if (first !== undefined && o.soak === undefined) await reproduce(o, run, setup, result.ops, violations[0]!);
   return report(o.fuzz ? 'fuzz' : o.soak !== undefined ? 'soak' : 'stress', o.seed, run, o, planned, result, gen.counts, memory, violations);
 }
@@ -160,7 +166,7 @@ function reproFile(path: string, seed: number, inv: InvariantName): string {
 
 async function replayOnce(r: Reproducer, watchdogMs: number): Promise<Violation | undefined> {
   const res = await execute({ run: r.run, setup: r.setup, source: listSource(r.ops), checkEvery: r.checkEvery, watchdogMs, keepOps: false });
-  return primaryViolation(res.violations.filter((x) => x.invariant === r.violation.invariant)) ?? primaryViolation(res.violations);
+  return primaryViolation(res.violations.filter((x) => x.invariant === r.violation?.invariant)) ?? primaryViolation(res.violations);
 }
 
 export interface ReplayOutcome {
@@ -182,7 +188,8 @@ export async function replayReproducer(r: Reproducer, opts: { watchdogMs: number
   const first = primaryViolation(result.violations);
   const vs = first === undefined ? [] : [first, ...result.violations.filter((v) => v !== first).slice(0, MAX_REPORTED - 1)];
   const rep = report('replay', r.runSeed, r.run, o, r.ops.length, result, counts, null, vs);
-  return { report: rep, expected: r.violation, same: result.violations.some((v) => v.invariant === r.violation.invariant) };
+  const expected = r.violation;
+  return { report: rep, expected, same: expected === null ? result.violations.length === 0 : result.violations.some((v) => v.invariant === expected.invariant) };
 }
 
 function report(

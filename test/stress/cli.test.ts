@@ -38,6 +38,18 @@ test('arpemu stress --inject-bug skip-update: exit 1, one line naming the violat
   t.regex(p.stdout, /replay: reproduced \[replicas_agree\]/);
 });
 
+test('arpemu stress --save-ops: the op log of a clean run replays without violations (exit 0)', async (t) => {
+  const log = join(tmp.dir, 'ops.json');
+  const r = await cli(['--emulator', 'inline', '--cpus', '2', '--ops', '60', '--seed', '4', '--no-progress', '--save-ops', log], tmp.dir);
+  t.is(r.code, 0, r.stderr);
+  const saved = JSON.parse(readFileSync(log, 'utf8')) as { ops: unknown[]; violation: unknown };
+  t.is(saved.ops.length, 60);
+  t.is(saved.violation, null);
+  const p = await cli(['--replay', log, '--no-progress'], tmp.dir);
+  t.is(p.code, 0, p.stderr);
+  t.regex(p.stdout, /replayed without any/);
+});
+
 test('arpemu stress: usage errors exit 2 and name the argument', async (t) => {
   const cases: [string[], RegExp][] = [
     [['--faults', 'loss=2'], /--faults: loss must be a probability/],

@@ -77,7 +77,7 @@ for (const bug of INJECTED_BUGS) {
     t.true(v.replayed, 'replayed once after writing');
     if (v.op >= 0) t.true(v.shrink !== undefined && v.shrink.to <= v.shrink.from);
     const rep = parseReproducer(readFileSync(v.reproducer!, 'utf8'), v.reproducer!);
-    t.is(rep.violation.invariant, v.invariant);
+    t.is(rep.violation?.invariant, v.invariant);
     t.true(rep.ops.length <= 5, `minimal reproducer: ${rep.ops.length} ops`);
     const again = await replayReproducer(rep, { watchdogMs: 20_000 });
     t.true(again.same);
