@@ -94,7 +94,7 @@ export class RingOut implements RecordOut {
     if (this.ovf.length !== 0 && !this.waiting) {
       // The consumer frees space as it goes; publish the rest then.
       this.waiting = true;
-      void this.ring.waitSpace(Math.min(this.ovf[0]!.data.length, this.ring.maxRecordLen)).then(() => {
+      void this.space(this.ovf[0]!.data.length).then(() => {
         this.waiting = false;
         this.flush();
       });
@@ -108,8 +108,25 @@ export class RingOut implements RecordOut {
 
   async waitRoom(len: number): Promise<void> {
     this.flush();
-    if (this.ovf.length === 0) { await this.ring.waitSpace(len); return; }
-    await this.ring.waitSpace(this.ring.maxRecordLen);
+    await this.space(this.ovf.length === 0 ? len : this.ring.maxRecordLen);
+  }
+
+  /** Resolve once at most `bytes` are in use (a fast producer keeping a margin). */
+  async waitBelow(bytes: number): Promise<void> {
+    this.flush();
+    while (this.ring.usedBytes() > bytes) await this.space(this.ring.maxRecordLen);
+  }
+
+  /**
+   * Wait for `len` bytes of room. One waiter at a time: the ring keeps one
+   * "producer waiting" flag, and a second waiter clearing it would let the
+   * first miss its wake-up.
+   */
+  private spaceChain: Promise<unknown> = Promise.resolve();
+  private space(len: number): Promise<void> {
+    const p = this.spaceChain.then(() => this.ring.waitSpace(Math.min(len, this.ring.maxRecordLen)));
+    this.spaceChain = p.catch(() => undefined);
+    return p.then(() => undefined);
   }
 
   private drainOverflow(): void {

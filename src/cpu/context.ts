@@ -205,7 +205,8 @@ export class CpuContext {
   // ------------------------------------------------------------------ dispatch
 
   /** Handle one record. Never throws: a failing handler is counted and logged. */
-  handle(type: number, u8: Uint8Array, dv: DataView, off: number, len: number): void {
+  handle(type: number, u8: Uint8Array, dv: DataView, off: number, len: number): boolean {
+    if (!this.forwardRoom(type, len)) return false;
     this.handled[type & 31]!++;
     try {
       switch (type) {
@@ -225,6 +226,45 @@ export class CpuContext {
       this.lastError = e;
       if (this.errors <= 5) console.error(`arpemu cpu${this.cpu}: record type ${type}:`, e);
     }
+    return true;
+  }
+
+  /**
+   * The channel that had no room for the record handle() refused last
+   * (backpressure), and the room it needs.
+   */
+  blocked: RecordOut | null = null;
+  blockedLen = 0;
+
+  /**
+   * Backpressure along the chain's direction only: a record that makes this
+   * CPU pass an operation on (CPU0 sequencing, a middle replica forwarding)
+   * waits in its ring while the next ring is full, instead of queueing in
+   * memory. The chain 0 -> 1 -> ... -> n-1 has no cycle and its last replica
+   * never waits, so this cannot deadlock; the edges back (replies, submits
+   * to CPU0, acks) never wait (they queue when full).
+   */
+  private forwardRoom(type: number, len: number): boolean {
+    if (this.n === 1 || this.strategy === 'shared') return true;
+    if (type === R.R_CHAIN) {
+      if (this.strategy !== 'chain' || this.cpu + 1 >= this.n) return true;
+      const out = this.outs.cpu(this.cpu + 1);
+      if (out.room(len)) return true;
+      this.blocked = out;
+      this.blockedLen = len;
+      return false;
+    }
+    if (this.cpu !== 0) return true;
+    let need = 0;
+    if (type === R.R_SUBMIT) need = len;
+    else if (type === R.R_INPUT || type === R.R_OUTPUT || type === R.R_PROBE || type === R.R_TICK) need = 2 * R.OP_UPDATE_LEN;
+    if (need === 0) return true;
+    const last = this.strategy === 'chain' ? 1 : this.n - 1;
+    for (let j = 1; j <= last; j++) {
+      const out = this.outs.cpu(j);
+      if (!out.room(need)) { this.blocked = out; this.blockedLen = need; return false; }
+    }
+    return true;
   }
 
   /** Publish everything written (end of a batch). */

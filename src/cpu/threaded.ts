@@ -275,7 +275,7 @@ export class ThreadedEmulator extends EmulatorCore {
       const end = Math.min(count, i + batch);
       if (out instanceof RingOut) {
         const need = (end - i) * (R.OP_UPDATE_LEN + 4);
-        while (out.ring.usedBytes() + need > out.ring.capacity) await out.ring.waitSpace(out.ring.maxRecordLen);
+        if (out.ring.usedBytes() + need > out.ring.capacity) await out.waitBelow(Math.max(0, out.ring.capacity - need));
       }
       for (; i < end; i++) {
         const at = out.begin(R.R_SUBMIT, R.OP_UPDATE_LEN);
@@ -314,7 +314,7 @@ export class ThreadedEmulator extends EmulatorCore {
     const out = this.outs.get(NETISR)!;
     out.flush();
     if (!(out instanceof RingOut)) { await turn(); return; }
-    while (out.ring.usedBytes() > out.ring.capacity / 2) await out.ring.waitSpace(out.ring.maxRecordLen);
+    await out.waitBelow(out.ring.capacity / 2);
   }
 
   private pings = new Map<number, (t: number) => void>();

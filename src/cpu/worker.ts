@@ -62,8 +62,9 @@ class CpuWorker implements CpuControl {
     this.ep.start(
       stall === undefined
         ? (type, u8, dv, off, len) => ctx.handle(type, u8, dv, off, len)
-        : (type, u8, dv, off, len) => { stallMaybe(stall, rnd!); ctx.handle(type, u8, dv, off, len); },
+        : (type, u8, dv, off, len) => { stallMaybe(stall, rnd!); return ctx.handle(type, u8, dv, off, len); },
       () => { ctx.flush(); this.publishDeadline(); },
+      () => (ctx.blocked === null ? Promise.resolve() : ctx.blocked.waitRoom(ctx.blockedLen)),
     );
   }
 
