@@ -67,7 +67,14 @@ export interface WorldOptions {
 
 interface Stimulus { iface: string; frame: Uint8Array }
 
-interface Datagram { dst: number; sent: number; op: number }
+interface Datagram { dst: number; sent: number; op: number; t: number }
+
+/**
+ * Ledger entries older than this (virtual seconds) are forgotten: no held
+ * packet outlives its entry that long (max_age is at most 600 s in the
+ * generator's knobs), and a soak must not remember every datagram.
+ */
+const LEDGER_HORIZON = 3600;
 
 interface TxRecord { iface: string; t: number; frame: Uint8Array }
 
@@ -126,6 +133,9 @@ export class World {
   private opIndex = -1;
   private nextId = 1;
   private readonly ledger = new Map<number, Datagram>();
+  private ledgerSwept = 0;
+  /** On-link prefixes the run configured (addresses outside them cannot get entries: the route check sees to that). */
+  private readonly prefixes: { net: number; mask: number }[] = [];
   /** Lockstep (every stimulus to quiescence) or concurrent (see the file comment). */
   readonly lockstep: boolean;
   /** False once a CPU died with messages in flight: its counters are gone uncounted. */
@@ -174,6 +184,7 @@ export class World {
       inj.onReceive(() => { /* the tester's port only talks */ });
       this.injectors.set(iface, inj);
       for (const a of ifc.addresses) {
+        this.notePrefix(a.addr, a.plen);
         this.universe.add(a.addr);
         this.universe.add((a.addr | ~(a.plen === 0 ? 0 : (0xffffffff << (32 - a.plen)))) >>> 0);
       }
@@ -288,11 +299,22 @@ export class World {
     if (!this.lockstep) await this.guard(this.emu.quiesce(), 'quiesce after concurrent frames');
   }
 
+  private notePrefix(addr: number, plen: number): void {
+    const mask = plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0;
+    const net = (addr & mask) >>> 0;
+    if (!this.prefixes.some((p) => p.net === net && p.mask === mask)) this.prefixes.push({ net, mask });
+  }
+
+  /** A frame's sender or target address joins the universe when it is on one of the run's networks. */
+  private noteFrameAddress(ip: number): void {
+    for (const p of this.prefixes) if (((ip & p.mask) >>> 0) === p.net) { this.universe.add(ip); return; }
+  }
+
   private async deliver(iface: string, frame: Uint8Array): Promise<void> {
     this.rxDelivered++;
     if (frame.length >= 42 && frame[12] === 0x08 && frame[13] === 0x06) {
-      this.universe.add(((frame[28]! << 24) | (frame[29]! << 16) | (frame[30]! << 8) | frame[31]!) >>> 0);
-      this.universe.add(((frame[38]! << 24) | (frame[39]! << 16) | (frame[40]! << 8) | frame[41]!) >>> 0);
+      this.noteFrameAddress(((frame[28]! << 24) | (frame[29]! << 16) | (frame[30]! << 8) | frame[31]!) >>> 0);
+      this.noteFrameAddress(((frame[38]! << 24) | (frame[39]! << 16) | (frame[40]! << 8) | frame[41]!) >>> 0);
     }
     this.emu.input(iface, frame);
     if (!this.lockstep) return;
@@ -366,7 +388,8 @@ export class World {
         this.universe.add(op.dst);
         const id = this.nextId;
         this.nextId = (this.nextId + 1) & 0xffff;
-        this.ledger.set(id, { dst: op.dst, sent: 0, op: index });
+        this.ledger.set(id, { dst: op.dst, sent: 0, op: index, t: op.t });
+        if (op.t - this.ledgerSwept > LEDGER_HORIZON) this.sweepLedger(op.t);
         this.outputs++;
         this.emu.output(op.dst, { proto: 17, size: op.size, id });
         if (!this.lockstep) break;
@@ -387,6 +410,11 @@ export class World {
     if (this.lockstep) await this.settle();
   }
 
+  private sweepLedger(now: number): void {
+    this.ledgerSwept = now;
+    for (const [id, d] of this.ledger) if (now - d.t > LEDGER_HORIZON) this.ledger.delete(id);
+  }
+
   /** Concurrent mode: an admin operation sent, answered later (settle checks it was). */
   private startAdmin(op: EmuOp): void {
     let settled = false;
@@ -400,7 +428,13 @@ export class World {
   private noteAddresses(op: EmuOp): void {
     switch (op.op) {
       case 'set': case 'delete': this.universe.add(op.ip); break;
-      case 'ifaddr': this.universe.add(op.addr); if (op.plen !== undefined) this.universe.add((op.addr | ~(op.plen === 0 ? 0 : (0xffffffff << (32 - op.plen)))) >>> 0); break;
+      case 'ifaddr':
+        this.universe.add(op.addr);
+        if (op.plen !== undefined) {
+          this.notePrefix(op.addr, op.plen);
+          this.universe.add((op.addr | ~(op.plen === 0 ? 0 : (0xffffffff << (32 - op.plen)))) >>> 0);
+        }
+        break;
       case 'route': this.universe.add(op.gateway); break;
       default: break;
     }
