@@ -387,7 +387,7 @@ export abstract class EmulatorCore implements Emulator {
       this.timers.runDue();
       this.armRealTimer();
     }, Math.max(0, (next - this.clock.now()) * 1000));
-    this.realTimer.unref();
+    // Only resolve() sleeps here: a caller waits for it, so it keeps the process up.
   }
 
   nextDeadline(): number | undefined {

@@ -3,7 +3,8 @@
  * every replay scenario of the ARP-core issue behaves as its `expect` says
  * with one CPU, and gives byte-identical output, the same event log and
  * counters and identical per-CPU tables with 2, 4 and 8 CPUs under each
- * strategy (arp_update_msghandler's chain, fanout, shared).
+ * strategy (arp_update_msghandler's chain, fanout, shared), also with the
+ * input CPU chosen by sender address.
  */
 import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,6 +40,11 @@ for (const s of SCENARIOS) {
         t.is(r.dump.cpus.length, cpus);
         t.is(sameRun(ref, r), undefined, `${cpus} cpus ${strategy}`);
       }
+    }
+    // The netisr knob: the input CPU chosen by the sender address instead of CPU0.
+    for (const strategy of ['chain', 'fanout'] as const) {
+      const r = await runScenario(s, { dir: join(TMP, `r${dirs++}`), createEmulator: (o) => new InlineEmulator({ ...o, inputHash: true }), cpus: 4, strategy, transport: 'ring' });
+      t.is(sameRun(ref, r), undefined, `4 cpus ${strategy}, input CPU by sender address`);
     }
   });
 }
