@@ -1,7 +1,9 @@
 /**
  * Memory over a soak: samples of the process's resident set and V8 heap
  * (the main thread's; worker threads' heaps show in the RSS), and the
- * least-squares slope of each over wall time after a warm-up. A steady
+ * least-squares slope of each over wall time after a warm-up (for the
+ * heap, of its floor: the least sample of each window, since garbage
+ * collection makes it a sawtooth). A steady
  * load over bounded state must keep both flat; a slope above the
  * threshold is reported as growth.
  */
@@ -17,7 +19,7 @@ export interface MemorySample {
 
 export interface MemoryTrend {
   samples: MemorySample[];
-  /** Samples fitted (after the warm-up). */
+  /** Samples after the warm-up (the heap slope fits the floor of up to 8 windows of them). */
   fitted: number;
   /** MB per minute of wall time (NaN with fewer than 4 samples fitted). */
   heapSlopeMBPerMin: number;
@@ -45,9 +47,11 @@ export class MemorySampler {
   trend(thresholdMBPerMin: number, warmup = 0.25): MemoryTrend {
     const from = Math.floor(this.samples.length * warmup);
     const fit = this.samples.slice(from);
-    const heap = slope(fit.map((s) => s.wall), fit.map((s) => s.heapUsed));
+    // The heap is a sawtooth (garbage collections): fit its floor, the least heap of each of up to 8 windows.
+    const floor = windowMinima(fit, 8);
+    const heap = slope(floor.map((s) => s.wall), floor.map((s) => s.heapUsed));
     const rss = slope(fit.map((s) => s.wall), fit.map((s) => s.rss));
-    const perOp = slope(fit.map((s) => s.ops), fit.map((s) => s.heapUsed));
+    const perOp = slope(floor.map((s) => s.ops), floor.map((s) => s.heapUsed));
     const heapSlopeMBPerMin = (heap * 60) / MB;
     const rssSlopeMBPerMin = (rss * 60) / MB;
     return {
@@ -56,6 +60,18 @@ export class MemorySampler {
       growing: fit.length >= 4 && (heapSlopeMBPerMin > thresholdMBPerMin || rssSlopeMBPerMin > thresholdMBPerMin * 4),
     };
   }
+}
+
+/** The sample with the least heap in each of `n` consecutive windows (all of them when there are fewer than 2n). */
+function windowMinima(xs: readonly MemorySample[], n: number): MemorySample[] {
+  if (xs.length < 2 * n) return [...xs];
+  const out: MemorySample[] = [];
+  const size = xs.length / n;
+  for (let i = 0; i < n; i++) {
+    const w = xs.slice(Math.round(i * size), Math.round((i + 1) * size));
+    out.push(w.reduce((a, b) => (b.heapUsed < a.heapUsed ? b : a)));
+  }
+  return out;
 }
 
 /** Least-squares slope of y over x (NaN with fewer than 4 points or no spread in x). */

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NO_FAULTS, DEFAULT_FAULTS, type RunSpec } from '../../src/stress/oplog.js';
 import type { StressOptions } from '../../src/stress/stress.js';
@@ -10,7 +10,7 @@ import type { StressOptions } from '../../src/stress/stress.js';
 /** The project root (this file runs as dist/test/stress/helpers.js). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-export const PCAPS = resolve(ROOT, '..', 'shared', 'pcaps');
+export { PCAPS } from '../helpers/shared.js';
 
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
