@@ -11,8 +11,9 @@ import { CollectingSink } from '../../src/util/events.js';
 import { ArpStack } from '../../src/arp/stack.js';
 import { DROP_REASON_NAMES } from '../../src/arp/stats.js';
 import { decode, mac } from './helpers.js';
+import { PCAPS } from '../helpers/shared.js';
 
-const PCAPS = '../shared/pcaps';
+
 
 const CASES: { file: string; iface: string; addr: string }[] = [
   { file: 'tcpdump/arp-oobr.pcap', iface: '00:1f:29:da:2d:01', addr: '192.168.1.1/24' },

@@ -12,6 +12,7 @@ import { encodePcap, PcapWriter } from '../../src/wire/pcap.js';
 import { openPcapFileLink } from '../../src/link/pcapfile.js';
 import { readCaptureFile } from '../../src/link/pcapio.js';
 import { hasTool, needTool, requireOrSkip, tsharkCheck, tsharkFields } from '../helpers/env.js';
+import { PCAPS } from '../helpers/shared.js';
 
 const ME: Mac = 0x02_00_00_00_01_01;
 const PEER: Mac = 0x02_00_00_00_00_09;
@@ -147,7 +148,7 @@ requireOrSkip(test, 'output pcap decodes in tshark: ARP replies at the virtual t
 });
 
 test('replay identity: echoing every input frame reproduces the capture (bytes and times)', async (t) => {
-  const input = '../shared/pcaps/arp-storm.pcap';
+  const input = `${PCAPS}/arp-storm.pcap`;
   const src = readCaptureFile(input);
   const { clock, timers } = world(src.records[0]!.time);
   const out = tmpFile();
@@ -190,7 +191,7 @@ test('a bad input fails at open, naming the file and the problem', (t) => {
   t.true(isArpemuError(e1) && e1.code === 'ERR_PCAP_FORMAT');
   t.true(e1!.message.includes(junk));
 
-  const e2 = t.throws(() => openPcapFileLink({ name: 'x', clock, timers, input: '../shared/pcaps/zeek/linuxsll-arp.pcap' }));
+  const e2 = t.throws(() => openPcapFileLink({ name: 'x', clock, timers, input: `${PCAPS}/zeek/linuxsll-arp.pcap` }));
   t.true(isArpemuError(e2) && e2.code === 'ERR_PCAP_LINKTYPE', String(e2));
 
   // A corrupt record in the middle: rejected before anything is delivered.
@@ -215,7 +216,7 @@ test('an output PcapWriter supplied by the caller is flushed, not closed, at clo
 
 test('every shared capture that is Ethernet replays completely', (t) => {
   for (const f of ['arp-storm.pcap', 'tcpdump/arp-oobr.pcap', 'tcpdump/dhcp-rfc4388.pcap', 'zeek/arp.pcap', 'zeek/arp-leak.pcap']) {
-    const path = `../shared/pcaps/${f}`;
+    const path = `${PCAPS}/${f}`;
     const { clock, timers } = world(0);
     const link = openPcapFileLink({ name: 'x', clock, timers, input: path });
     let n = 0;

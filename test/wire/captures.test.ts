@@ -6,17 +6,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import test from 'ava';
 import { readCaptureFile } from '../../src/link/pcapio.js';
 import { ARP_OK, ArpPacket, classifyFrame } from '../../src/wire/arp.js';
 import { readCapture } from '../../src/wire/pcap.js';
 import { needTool, requireOrSkip, type Need } from '../helpers/env.js';
+import { PCAPS as SHARED_PCAPS } from '../helpers/shared.js';
 
-// dist/test/wire/ -> project root -> ../shared/pcaps (override: ARPEMU_PCAPS).
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const PCAPS = process.env.ARPEMU_PCAPS ?? resolve(ROOT, '../shared/pcaps');
+const PCAPS = process.env.ARPEMU_PCAPS ?? SHARED_PCAPS;
 const needPcaps: Need = () => existsSync(PCAPS) ? undefined : `needs the shared captures at ${PCAPS} (set ARPEMU_PCAPS)`;
 const needTshark = needTool('tshark', 'tshark');
 

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import fc from 'fast-check';
 import {
@@ -8,6 +7,7 @@ import {
 import { ETHERTYPE_ARP, ETHERTYPE_IP, ETHERTYPE_REVARP, emitEthernet } from '../../src/wire/ethernet.js';
 import { IPPROTO_TCP, emitIpv4Header, emitUdpDatagram } from '../../src/wire/ipv4.js';
 import { formatFrame } from '../../src/wire/print.js';
+import { PCAPS } from '../helpers/shared.js';
 
 const A = 0x02_00_00_00_00_01, B = 0x02_00_00_00_00_02, BCAST = 0xffff_ffff_ffff;
 const IP1 = 0x0a00_0001, IP2 = 0x0a00_0002;
@@ -132,7 +132,7 @@ test('property: formatFrame never throws, prints one line ending in the length',
 
 // ---- agreement with tcpdump's own decode of a hostile capture ----
 
-const OOBR = fileURLToPath(new URL('../../../../shared/pcaps/tcpdump/arp-oobr.pcap', import.meta.url));
+const OOBR = `${PCAPS}/tcpdump/arp-oobr.pcap`;
 
 /** Frames of a classic little- or big-endian pcap (just enough for this test; src/wire/pcap is not needed). */
 function pcapFrames(file: string): Uint8Array[] {
