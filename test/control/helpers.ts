@@ -144,7 +144,7 @@ export async function startTestDaemon(
     configPath: cfgPath,
     socketPath: socket,
     ...(opts.state === false ? {} : { statePath: state }),
-    ...(opts.cpus === undefined ? {} : { cpus: opts.cpus }),
+    cpus: opts.cpus ?? 1, // these tests were written for one CPU; the N-CPU ones pass cpus
     log,
     createEmulator: testEmulator,
     openLink: (name) => { const l = new FakeLink(name); links.set(name, l); return l; },
