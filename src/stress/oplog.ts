@@ -262,6 +262,6 @@ export function parseReproducer(text: string, file: string): Reproducer {
     last = op.t;
   });
   const viol = r.violation as Partial<Reproducer['violation']> | undefined;
-  if (viol !== null && (typeof viol !== 'object' || !INVARIANTS.includes(viol.invariant as InvariantName))) fail(file, `violation must be null or have an invariant, one of ${INVARIANTS.join(', ')}`);
+  if (viol !== null && (typeof viol !== 'object' || !INVARIANTS.includes(viol.invariant as InvariantName))) fail(file, `violation must be null or violation.invariant one of ${INVARIANTS.join(', ')}`);
   return r as Reproducer;
 }

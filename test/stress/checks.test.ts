@@ -16,6 +16,7 @@ import { DEFAULT_FAULTS, parseFaults, parseReproducer, type StressOp } from '../
 import { ddmin } from '../../src/stress/shrink.js';
 import type { Violation } from '../../src/stress/runner.js';
 import { FrameMutator } from '../../src/stress/fuzz.js';
+import { StressView } from '../../src/stress/view.js';
 import { Random } from '../../src/util/random.js';
 
 const entry = (ip: string, mac: string | null, extra: Partial<ArpEntryDump> = {}): ArpEntryDump =>
@@ -164,4 +165,25 @@ test('fuzz mutator: seeded, varied lengths and types, never the same frame twice
   const lengths = new Set(fa.map((f) => f.length));
   t.true(lengths.size > 20);
   t.true(fa.some((f) => f.length < 14) && fa.some((f) => f.length > 60));
+});
+
+test('stress view: a terminal gets one block redrawn in place, a pipe a plain line every tenth of the run', (t) => {
+  const p = {
+    ops: 10, total: 100, t: 1.5, wallSeconds: 0.2, opsPerSecond: 50, rx: 5, tx: 6, outputs: 3, sent: 2, held: 1, kills: 0,
+    checks: 2, violations: 0, entries: [3, 3], rss: 1e8, heapUsed: 2e7, last: 't=1.500 output 10.0.0.12 (20 bytes)', done: false,
+  };
+  let tty = '';
+  const v = new StressView({ out: { write: (s: string) => { tty += s; }, isTTY: true, columns: 100 }, title: 'arpemu stress: seed 1' });
+  v.update(p);
+  v.update({ ...p, ops: 20, violations: 1 });
+  v.close();
+  t.regex(tty, /\x1b\[6Farpemu stress: seed 1/, 'second frame redraws the six lines');
+  t.regex(tty, /op 20\/100.*\n.*\n.*violations 1 \(stopping\)/s);
+  t.true(tty.endsWith('\x1b[?25h'));
+  let plain = '';
+  const w = new StressView({ out: { write: (s: string) => { plain += s; } }, title: 'x' });
+  for (let i = 1; i <= 100; i++) w.update({ ...p, ops: i, done: i === 100 });
+  w.close();
+  t.is(plain.trim().split('\n').length, 10);
+  t.notRegex(plain, /\x1b/);
 });
