@@ -1,12 +1,15 @@
 /**
  * Memory over a soak: samples of the process's resident set and V8 heap
  * (the main thread's; worker threads' heaps show in the RSS), and the
- * least-squares slope of each over wall time after a warm-up (for the
- * heap, of its floor: the least sample of each window, since garbage
- * collection makes it a sawtooth). A steady
- * load over bounded state must keep both flat; a slope above the
- * threshold is reported as growth.
+ * least-squares slope of each over wall time after a warm-up. Each
+ * sample follows a forced full garbage collection where V8 allows it, and
+ * the heap's slope is fitted on its floor (the least sample of each
+ * window) in case it does not. A steady load over bounded state must keep
+ * both flat; a slope above the threshold is reported as growth.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
 export interface MemorySample {
   /** Wall seconds since the start. */
   wall: number;
@@ -27,16 +30,44 @@ export interface MemoryTrend {
   /** MB per million ops. */
   heapPerMillionOpsMB: number;
   thresholdMBPerMin: number;
+  /** Each sample followed a forced garbage collection. */
+  gcForced: boolean;
   growing: boolean;
 }
 
 const MB = 1024 * 1024;
 
+/**
+ * A way to force a full garbage collection before each sample, so the heap
+ * sampled is what is live, not the GC's sawtooth: --expose-gc set at run
+ * time (node's --expose-gc flag itself would be passed to the worker
+ * threads, which refuse it). Undefined when V8 does not allow it.
+ */
+function gcFunction(): (() => void) | undefined {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc: unknown = vm.runInNewContext('gc');
+    return typeof gc === 'function' ? (gc as () => void) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class MemorySampler {
   readonly samples: MemorySample[] = [];
   private readonly t0 = performance.now();
+  private readonly gc: (() => void) | undefined;
+
+  /** `collect`: force a garbage collection before each sample (when V8 lets us). */
+  constructor(collect = true) {
+    this.gc = collect ? gcFunction() : undefined;
+  }
+
+  /** Whether samples follow a forced collection. */
+  get collected(): boolean { return this.gc !== undefined; }
 
   sample(ops: number): MemorySample {
+    this.gc?.();
     const m = process.memoryUsage();
     const s = { wall: (performance.now() - this.t0) / 1000, ops, rss: m.rss, heapUsed: m.heapUsed, external: m.external };
     this.samples.push(s);
@@ -56,7 +87,7 @@ export class MemorySampler {
     const rssSlopeMBPerMin = (rss * 60) / MB;
     return {
       samples: this.samples, fitted: fit.length, heapSlopeMBPerMin, rssSlopeMBPerMin,
-      heapPerMillionOpsMB: (perOp * 1e6) / MB, thresholdMBPerMin,
+      heapPerMillionOpsMB: (perOp * 1e6) / MB, thresholdMBPerMin, gcForced: this.collected,
       growing: fit.length >= 4 && (heapSlopeMBPerMin > thresholdMBPerMin || rssSlopeMBPerMin > thresholdMBPerMin * 4),
     };
   }

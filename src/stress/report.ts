@@ -42,7 +42,7 @@ export function formatStressReport(r: StressReport): string {
   if (r.memory !== null) {
     const m = r.memory;
     const last = m.samples[m.samples.length - 1];
-    out += `memory: ${m.samples.length} samples; last rss ${mb(last?.rss)} heap ${mb(last?.heapUsed)}; slope over the last ${m.fitted} samples: heap ${fix(m.heapSlopeMBPerMin)} MB/min, rss ${fix(m.rssSlopeMBPerMin)} MB/min, heap ${fix(m.heapPerMillionOpsMB)} MB per million ops -> ${m.growing ? 'GROWING' : 'flat'} (threshold ${m.thresholdMBPerMin} MB/min)\n`;
+    out += `memory: ${m.samples.length} samples; last rss ${mb(last?.rss)} heap ${mb(last?.heapUsed)}; slope over the last ${m.fitted} samples: heap ${fix(m.heapSlopeMBPerMin)} MB/min, rss ${fix(m.rssSlopeMBPerMin)} MB/min, heap ${fix(m.heapPerMillionOpsMB)} MB per million ops${m.gcForced ? ' (heap sampled after a forced GC)' : ''} -> ${m.growing ? 'GROWING' : 'flat'} (threshold ${m.thresholdMBPerMin} MB/min)\n`;
   }
   if (r.violations.length === 0) {
     out += 'violations: none\n';
