@@ -41,7 +41,7 @@ async function startDaemon(pair: VethPair, dir: string, config: unknown, extra: 
   let buf = '';
   const d: LiveDaemon = {
     child, socket, lines, stderr: '',
-    wait(pred, ms = 20_000) {
+    wait(pred, ms = 60_000) {
       const have = lines.find(pred);
       if (have !== undefined) return Promise.resolve(have);
       return new Promise((resolve, reject) => {
@@ -179,7 +179,7 @@ requireOrSkip(test.serial, 'daemon ACD: a kernel-owned address is a conflict and
   t.teardown(cleanup);
   const d = await startDaemon(pair, dir, { interfaces: [{ name: pair.ifA, addresses: ['10.0.0.1/24'] }] });
   t.teardown(() => stopDaemon(d, 'SIGKILL'));
-  await d.wait((l) => l['event'] === 'acd.bound' && l['ip'] === '10.0.0.1', 20_000);
+  await d.wait((l) => l['event'] === 'acd.bound' && l['ip'] === '10.0.0.1', 60_000);
   const probes = d.lines.filter((l) => l['event'] === 'acd.probe' && l['ip'] === '10.0.0.1');
   t.is(probes.length, 3);
   await d.wait((l) => l['event'] === 'inet.addr_added' && l['addr'] === '10.0.0.1');
