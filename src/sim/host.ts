@@ -39,15 +39,9 @@ import { ETHERTYPE_IP, ETHER_HDR_LEN, emitEthernet, frameEthertype } from '../wi
 import { IPV4_HDR_LEN, IPV4_OK, Ipv4Packet, UDP_HDR_LEN, emitUdpDatagram } from '../wire/ipv4.js';
 import { Arrivals, type Spacing } from './arrivals.js';
 
-// RFC 5227 §1.1 constants, in seconds.
-export const PROBE_WAIT = 1;
-export const PROBE_NUM = 3;
-export const PROBE_MIN = 1;
-export const PROBE_MAX = 2;
-export const ANNOUNCE_WAIT = 2;
-export const ANNOUNCE_NUM = 2;
-export const ANNOUNCE_INTERVAL = 2;
-export const DEFEND_INTERVAL = 10;
+// RFC 5227 §1.1 constants: the same ones the emulator's ACD uses.
+import { ANNOUNCE_INTERVAL, ANNOUNCE_NUM, ANNOUNCE_WAIT, DEFEND_INTERVAL, PROBE_MAX, PROBE_MIN, PROBE_NUM, PROBE_WAIT } from '../arp/acd.js';
+export { ANNOUNCE_INTERVAL, ANNOUNCE_NUM, ANNOUNCE_WAIT, DEFEND_INTERVAL, PROBE_MAX, PROBE_MIN, PROBE_NUM, PROBE_WAIT };
 
 /** Source port of the hosts' UDP datagrams (any unprivileged port would do). */
 export const HOST_UDP_PORT = 40_000;
