@@ -116,7 +116,7 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
   const first = primaryViolation(result.violations);
   const violations: ReportedViolation[] = first === undefined ? [] : [first, ...result.violations.filter((v) => v !== first).slice(0, MAX_REPORTED - 1)];
   if (sampler !== undefined) {
-    sampler.sample(result.executed);
+    // (No sample after the run: the workers are gone by then, which would bend the RSS line down.)
     memory = sampler.trend(o.soak!.thresholdMBPerMin);
     if (memory.growing) {
       violations.push({
