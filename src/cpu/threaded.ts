@@ -408,8 +408,12 @@ export class ThreadedEmulator extends EmulatorCore {
 
   protected idle(): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    this.drainUp();
+    if (Atomics.load(this.ctl32, C_INFLIGHT) === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
+      // A pump already asleep must look again: the count may not move any more.
+      this.bell.wake();
       void this.pump();
     });
   }
