@@ -10,10 +10,14 @@
  *  2. frames from an in-memory segment link through the netisr (arpintr) to
  *     CPU0 (in_arpinput) and the chain, 2 CPUs: ARP replies to us from 4096
  *     hosts; frames/s until every replica applied the last one;
- *  3. per-hop latency: one record main -> CPU0 -> CPU1 -> main, one at a
- *     time; per hop = round trip / 3; p50 and p99;
+ *  3. per-hop latency: one record main -> CPU0 (-> CPU1) -> main, one at a
+ *     time; per hop = round trip / hops; p50 and p99;
  *  4. arpresolve hits on each replica (65536 entries), one CPU alone, then
  *     two concurrently: lookups/s and the scaling efficiency.
+ * Transports: MessagePort posting every record on its own (the baseline the
+ * issue means), MessagePort posting one batch per flush (what the emulator's
+ * port transport does), SAB rings with Atomics.waitAsync wake-ups, and rings
+ * with bounded busy-polling.
  * Medians of REPS repetitions after a warm-up run. Wall-clock rates: this is
  * a 2-core machine shared with other work, so the load average is printed.
  *
@@ -42,15 +46,19 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]!; };
 const fmtM = (x: number): string => `${(x / 1e6).toFixed(3)}M`;
 
-interface Variant { name: string; transport: Transport; spin: number }
+interface Variant { name: string; transport: Transport; spin: number; perMessage?: boolean }
 const VARIANTS: Variant[] = [
-  { name: 'port', transport: 'port', spin: 0 },
+  { name: 'port (per message)', transport: 'port', spin: 0, perMessage: true },
+  { name: 'port (batched)', transport: 'port', spin: 0 },
   { name: 'ring (wake-ups)', transport: 'ring', spin: 0 },
   { name: 'ring (busy-poll)', transport: 'ring', spin: 100_000 },
 ];
 
 async function emulator(cpus: number, v: Variant, strategy: Strategy = 'chain'): Promise<ThreadedEmulator> {
-  const emu = new ThreadedEmulator({ cpus, strategy, transport: v.transport, spin: v.spin, time: { kind: 'virtual', start: 0, lockstep: false } });
+  const emu = new ThreadedEmulator({
+    cpus, strategy, transport: v.transport, spin: v.spin, portPerMessage: v.perMessage === true,
+    time: { kind: 'virtual', start: 0, lockstep: false },
+  });
   await emu.apply({ op: 'ifattach', iface: { name: 'eth0', mac: US, flags: [] } });
   await emu.apply({ op: 'ifaddr', cmd: 'add', iface: 'eth0', addr: NET + 1, plen: 16 });
   await emu.quiesce();
@@ -109,12 +117,14 @@ async function segmentFrames(v: Variant): Promise<number[]> {
   } finally { await emu.close(); await seg.close(); }
 }
 
-async function latency(v: Variant): Promise<{ p50: number; p99: number }> {
-  const emu = await emulator(2, v);
+/** One record in flight: main -> CPU0 (-> CPU1) -> main; per hop = round trip / hops. */
+async function latency(v: Variant, cpus: number): Promise<{ p50: number; p99: number }> {
+  const emu = await emulator(cpus, v);
+  const forwards = cpus - 1;
   try {
-    for (let i = 0; i < 100; i++) await emu.ping(1);
+    for (let i = 0; i < 100; i++) await emu.ping(forwards);
     const hops: number[] = [];
-    for (let i = 0; i < PINGS; i++) hops.push((await emu.ping(1)) / 3);
+    for (let i = 0; i < PINGS; i++) hops.push((await emu.ping(forwards)) / (forwards + 2));
     return { p50: pct(hops, 0.5), p99: pct(hops, 0.99) };
   } finally { await emu.close(); }
 }
@@ -144,21 +154,26 @@ async function main(): Promise<void> {
   for (const v of VARIANTS) {
     const rates = await chainThroughput(v);
     chain.set(v.name, median(rates));
-    console.log(`   ${v.name.padEnd(18)} ${fmtM(median(rates))} updates/s  (min ${fmtM(Math.min(...rates))}, max ${fmtM(Math.max(...rates))})`);
+    console.log(`   ${v.name.padEnd(20)} ${fmtM(median(rates))} updates/s  (min ${fmtM(Math.min(...rates))}, max ${fmtM(Math.max(...rates))})`);
   }
-  const base = chain.get('port')!;
-  for (const v of VARIANTS.slice(1)) console.log(`   ${v.name} / port = ${(chain.get(v.name)! / base).toFixed(2)}x`);
+  const base = chain.get(VARIANTS[0]!.name)!;
+  for (const v of VARIANTS.slice(1)) console.log(`   ${v.name} / ${VARIANTS[0]!.name} = ${(chain.get(v.name)! / base).toFixed(2)}x`);
 
   console.log(`\n2. segment -> netisr -> CPU0 -> chain, 2 CPUs, ${fmtM(FRAMES)} ARP replies (target: >= 1M frames/s)`);
   for (const v of VARIANTS) {
     const rates = await segmentFrames(v);
-    console.log(`   ${v.name.padEnd(18)} ${fmtM(median(rates))} frames/s  (min ${fmtM(Math.min(...rates))}, max ${fmtM(Math.max(...rates))})`);
+    console.log(`   ${v.name.padEnd(20)} ${fmtM(median(rates))} frames/s  (min ${fmtM(Math.min(...rates))}, max ${fmtM(Math.max(...rates))})`);
   }
 
-  console.log(`\n3. per-hop latency (main -> CPU0 -> CPU1 -> main, one in flight, ${PINGS} round trips)`);
-  for (const v of VARIANTS) {
-    const l = await latency(v);
-    console.log(`   ${v.name.padEnd(18)} p50 ${(l.p50 * 1e6).toFixed(1)} us  p99 ${(l.p99 * 1e6).toFixed(1)} us`);
+  // Busy-polling only makes sense with no more spinning threads than cores:
+  // with 1 CPU, main and CPU0 spin (2 threads on 2 cores); with 2, three do.
+  for (const cpus of [1, 2]) {
+    const path = cpus === 1 ? 'main -> CPU0 -> main' : 'main -> CPU0 -> CPU1 -> main';
+    console.log(`\n3.${cpus} per-hop latency (${path}, one in flight, ${PINGS} round trips)`);
+    for (const v of VARIANTS) {
+      const l = await latency(v, cpus);
+      console.log(`   ${v.name.padEnd(20)} p50 ${(l.p50 * 1e6).toFixed(1)} us  p99 ${(l.p99 * 1e6).toFixed(1)} us`);
+    }
   }
 
   console.log(`\n4. arpresolve hits per replica, 65536 entries, ${fmtM(LOOKUPS)} lookups per CPU`);

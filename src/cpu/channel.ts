@@ -152,7 +152,11 @@ export class PortOut implements RecordOut {
   private recLen = 0;
   private unflushed = 0;
 
-  constructor(readonly port: MessagePort, private readonly inflight: InflightWord | null = null, initial = 64 * 1024) {
+  /**
+   * `perMessage`: post every record on its own (the unbatched MessagePort
+   * baseline) instead of one batch per flush.
+   */
+  constructor(readonly port: MessagePort, private readonly inflight: InflightWord | null = null, initial = 64 * 1024, private readonly perMessage = false) {
     this.buf = new ArrayBuffer(initial);
     this.bytes = new Uint8Array(this.buf);
     this.view = new DataView(this.buf);
@@ -190,6 +194,7 @@ export class PortOut implements RecordOut {
     this.recAt = -1;
     this.sent++;
     this.unflushed++;
+    if (this.perMessage) this.flush();
   }
 
   flush(): void {

@@ -66,7 +66,7 @@ export class Endpoint {
       }
       this.doorbell = arena.doorbellFor(this.self);
     } else {
-      for (const [to, port] of init.portsOut ?? []) this.outs.set(to, new PortOut(port, this.inflight));
+      for (const [to, port] of init.portsOut ?? []) this.outs.set(to, new PortOut(port, this.inflight, 4096, init.portPerMessage === true));
       for (const [, port] of init.portsIn ?? []) this.inPorts.push(port);
     }
   }

@@ -39,6 +39,8 @@ export interface ThreadedOptions extends CoreOptions {
   spin?: number;
   /** Ring sizes (ring transport). */
   capacities?: RingCapacities;
+  /** port transport: one postMessage per record instead of one per batch (the unbatched baseline). */
+  portPerMessage?: boolean;
 }
 
 /**
@@ -112,7 +114,7 @@ export class ThreadedEmulator extends EmulatorCore {
       const ch = createChannels(n);
       this.channels = ch;
       const mine = portsOf(ch, MAIN);
-      for (const [to, port] of mine.out) this.outs.set(to, new PortOut(port, this.inflight));
+      for (const [to, port] of mine.out) this.outs.set(to, new PortOut(port, this.inflight, 64 * 1024, opts.portPerMessage === true));
       for (const [, port] of mine.in) {
         this.upPorts.push(port);
         port.on('message', (batch: ArrayBuffer) => this.onUpBatch(batch));

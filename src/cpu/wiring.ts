@@ -118,6 +118,8 @@ export interface WorkerInit {
   arena?: SharedArrayBuffer | undefined;
   /** port transport: outbound ports by destination, inbound by source. */
   portsOut?: [number, MessagePort][] | undefined;
+  /** port transport: one postMessage per record (the unbatched baseline). */
+  portPerMessage?: boolean | undefined;
   portsIn?: [number, MessagePort][] | undefined;
   /** comlink control channel (CPUs only). */
   control?: MessagePort | undefined;
