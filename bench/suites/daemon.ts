@@ -4,19 +4,22 @@
  * measurers (issue 7: request->reply p50 <= 1.5x the kernel's; at the
  * kernel's highest offered rate with >= 99% answered, the daemon answers
  * >= 99% too). The namespaces, links and measurers are the daemon helper's
- * bench/daemon.bench.ts, run as a child process (it measures both sides
- * interleaved and prints one JSON line); this suite reads that line. The
- * kernel is the baseline inside each point: the ratios are same-run.
+ * bench/daemon.bench.ts, run as a child process once per repetition (it
+ * warms both sides up, measures them interleaved and prints one JSON line);
+ * this suite reads that line. The kernel is the baseline inside each
+ * repetition: the ratios are same-run.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BenchUnavailable, type RepSample, type SuiteDef } from '../../src/bench/types.js';
+import { BenchUnavailable, type DetailTable, type PointResult, type RepSample, type SuiteDef } from '../../src/bench/types.js';
 import { median } from '../../src/bench/stats.js';
+import { formatValue } from '../../src/bench/report.js';
 
 const DAEMON_BENCH = fileURLToPath(new URL('../daemon.bench.js', import.meta.url));
 
-interface Sweep { offered: number; achieved: number; ratio: number }
+/** One rate of daemon.bench's tcpreplay sweep; offered 0 is --topspeed. */
+export interface Sweep { offered: number; achieved: number; ratio: number }
 interface SideResults { rtt: Record<string, number>[]; flood: Record<string, number>[]; sweep: Sweep[] }
 interface DaemonBenchLine { bench: 'daemon'; cpus: number; reps: number; kernel: SideResults; daemon: SideResults }
 
@@ -35,23 +38,44 @@ function runDaemonBench(cpus: number, reps: number): Promise<DaemonBenchLine> {
   });
 }
 
-/** Highest offered rate (topspeed counts as what it achieved) at which the kernel answered >= 99%, and the daemon's share there. */
-function sweepVerdict(k: Sweep[], d: Sweep[]): { rate: number; daemonShare: number } {
-  let best = -1, rate = NaN;
-  for (let i = 0; i < k.length; i++) {
-    const r = k[i]!.offered === 0 ? k[i]!.achieved : k[i]!.offered;
-    if (k[i]!.ratio >= 0.99 && r > rate) { best = i; rate = r; }
-  }
-  if (best < 0) return { rate: NaN, daemonShare: NaN };
-  return { rate, daemonShare: d[best]?.ratio ?? NaN };
+/** The rate a sweep entry stands for: what was offered, or what --topspeed achieved. */
+const rateOf = (s: Sweep): number => (s.offered === 0 ? s.achieved : s.offered);
+
+export interface SweepVerdict {
+  /** Highest rate at which the kernel answered >= 99% (NaN: at none). */
+  rate: number;
+  /** The daemon's answered fraction at that rate (0..1; NaN when rate is). */
+  daemonShare: number;
+  /** Why there is no verdict, when there is none. */
+  note?: string;
 }
+
+/**
+ * Issue 7's second target from the two sweeps of one run (entries at the
+ * same index were offered at the same rate): the highest rate with the
+ * kernel >= 99% answered, and the daemon's share there.
+ */
+export function sweepVerdict(k: readonly Sweep[], d: readonly Sweep[]): SweepVerdict {
+  let best = -1;
+  for (let i = 0; i < k.length; i++) {
+    if (k[i]!.ratio >= 0.99 && Number.isFinite(rateOf(k[i]!)) && (best < 0 || rateOf(k[i]!) > rateOf(k[best]!))) best = i;
+  }
+  if (best < 0) return { rate: NaN, daemonShare: NaN, note: `the kernel answered < 99% at every offered rate (${k.map((s) => s.ratio.toFixed(3)).join(', ')})` };
+  const at = d[best];
+  if (at === undefined || at.offered !== k[best]!.offered) return { rate: rateOf(k[best]!), daemonShare: NaN, note: 'the daemon\'s sweep has no entry at that rate' };
+  return { rate: rateOf(k[best]!), daemonShare: at.ratio };
+}
+
+/** The sweeps of every repetition, kept in the point's info for the summary's table. */
+interface SweepRecord { kernel: Sweep[]; daemon: Sweep[] }
 
 const suite: SuiteDef = {
   name: 'daemon',
   title: 'daemon round trip and answered share vs the Linux kernel (veth, namespaces)',
-  description: 'bench/daemon.bench.ts run as a child: the kernel and arpemu daemon each answer on a veth pair in namespaces of their own, measured interleaved by ' +
-    '../shared/tools/arpprobe.py rtt (one request in flight) and tcpreplay at fixed offered rates. daemonP50/kernelP50 is the same-run ratio; the share is the daemon\'s ' +
-    'answered fraction at the highest rate where the kernel answered >= 99%. Needs root, namespaces, python3, tcpreplay; takes minutes, so --quick skips it.',
+  description: 'bench/daemon.bench.ts run as a child once per repetition: the kernel and arpemu daemon each answer on a veth pair in namespaces of their own, warmed up, then ' +
+    'measured interleaved by ../shared/tools/arpprobe.py rtt (one request in flight) and tcpreplay at fixed offered rates (5k to 400k pps and --topspeed). ' +
+    'daemonP50/kernelP50 is the same-run ratio; kernelMaxRate is the highest offered rate at which the kernel answered >= 99% (topspeed counts as what it achieved) ' +
+    'and daemonShare the daemon\'s answered fraction at that rate in the same run. Needs root, namespaces, python3, tcpreplay; takes minutes, so --quick skips it.',
   grid: { cpus: [1, 2] },
   baselines: [],
   metrics: [
@@ -64,10 +88,10 @@ const suite: SuiteDef = {
     { name: 'daemonShare', unit: '%', better: 'higher', label: 'daemon answered there' },
   ],
   primary: 'p50Ratio',
+  // Each repetition is a whole daemon.bench run that warms both sides up itself (200 round trips each).
   warmup: 0,
-  reps: 1,
-  quickReps: 1,
-  timeoutSec: 1000,
+  reps: 3,
+  timeoutSec: 1800,
   unavailable(_p, ctx) {
     if (ctx.quick) return 'not run with --quick (the sweep takes minutes): run `arpemu bench --suite daemon`';
     if (!existsSync(DAEMON_BENCH)) return 'bench/daemon.bench.ts (the daemon-vs-kernel measurer, issue 7) is not in this build';
@@ -75,13 +99,15 @@ const suite: SuiteDef = {
   },
   setup(p) {
     const cpus = p['cpus'] as number;
-    let reps = 0;
+    const sweeps: SweepRecord[] = [];
+    const notes: string[] = [];
     return {
       async rep(): Promise<RepSample> {
-        const r = await runDaemonBench(cpus, 3);
-        reps = r.reps;
+        const r = await runDaemonBench(cpus, 1);
         const p50 = (s: SideResults, k: string): number => median(s.rtt.map((x) => x[k] ?? NaN)) / 1e6;
         const v = sweepVerdict(r.kernel.sweep, r.daemon.sweep);
+        sweeps.push({ kernel: r.kernel.sweep, daemon: r.daemon.sweep });
+        if (v.note !== undefined) notes.push(v.note);
         return {
           p50Ratio: p50(r.daemon, 'p50_us') / p50(r.kernel, 'p50_us'),
           daemonP50: p50(r.daemon, 'p50_us'), kernelP50: p50(r.kernel, 'p50_us'),
@@ -89,8 +115,35 @@ const suite: SuiteDef = {
           kernelMaxRate: v.rate, daemonShare: v.daemonShare * 100,
         };
       },
-      info: () => ({ innerRepetitions: reps, measurer: 'bench/daemon.bench.ts (arpprobe.py rtt, tcpreplay sweep)' }),
+      info: () => ({
+        measurer: 'bench/daemon.bench.ts (arpprobe.py rtt, tcpreplay sweep), one run per repetition',
+        sweeps,
+        ...(notes.length === 0 ? {} : { notes: { kernelMaxRate: notes.join('; '), daemonShare: notes.join('; ') } }),
+      }),
     };
   },
+  details: sweepTables,
 };
+
+/** The tcpreplay sweep of each point: per offered rate, the median answered share of each side over the repetitions. */
+export function sweepTables(results: readonly PointResult[]): DetailTable[] {
+  const out: DetailTable[] = [];
+  for (const r of results) {
+    const sweeps = (r.info?.['sweeps'] ?? []) as SweepRecord[];
+    if (sweeps.length === 0) continue;
+    const rows = sweeps[0]!.kernel.map((k0, i) => {
+      const at = (side: 'kernel' | 'daemon', f: (s: Sweep) => number): number => median(sweeps.map((s) => s[side][i]).filter((s) => s !== undefined).map(f));
+      const share = (side: 'kernel' | 'daemon'): string => formatValue(100 * at(side, (s) => s.ratio), '%');
+      return [k0.offered === 0 ? 'topspeed' : formatValue(k0.offered, 'pps'), formatValue(at('kernel', (s) => s.achieved), 'pps'), share('kernel'),
+        formatValue(at('daemon', (s) => s.achieved), 'pps'), share('daemon')];
+    });
+    out.push({
+      title: `tcpreplay sweep, cpus=${String(r.point['cpus'])}: answered share per offered rate (median of ${sweeps.length} run${sweeps.length === 1 ? '' : 's'})`,
+      head: ['offered', 'kernel achieved', 'kernel answered', 'daemon achieved', 'daemon answered'],
+      rows,
+    });
+  }
+  return out;
+}
+
 export default suite;

@@ -37,6 +37,28 @@ export async function timeOpsAsync(ops: number, body: () => Promise<void>): Prom
   return { rate: ops / wall, cpuRate: ops / Math.max(cpu, 1e-9), seconds: wall };
 }
 
+/** Wall seconds of one awaited operation. */
+export async function wallSeconds(body: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await body();
+  return (performance.now() - t0) / 1000;
+}
+
+/**
+ * `count` operations one at a time (one in flight: a latency, not a
+ * throughput); `one` resolves with its own measurement in seconds, or with
+ * nothing to be timed from the outside.
+ */
+export async function latencySamples(count: number, one: (i: number) => Promise<number | void>): Promise<Float64Array> {
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    const own = await one(i);
+    out[i] = typeof own === 'number' ? own : (performance.now() - t0) / 1000;
+  }
+  return out;
+}
+
 const gcFn = (globalThis as { gc?: () => void }).gc;
 
 export function hasGc(): boolean { return gcFn !== undefined; }

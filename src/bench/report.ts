@@ -192,6 +192,9 @@ export function buildReport(input: ReportInput): BuiltReport {
       }),
     ]);
     if (rows.length > 0) blocks.push({ kind: 'table', head, rows });
+    for (const d of suite.details?.(rs) ?? []) {
+      blocks.push({ kind: 'p', text: `**${d.title}**` }, { kind: 'table', head: d.head, rows: d.rows });
+    }
     const missing = rs.filter((r) => r.status !== 'ok');
     if (missing.length > 0) {
       blocks.push({ kind: 'list', items: missing.map((r) => `${r.status}: ${pointLabel(r.point)}: ${r.reason ?? ''}`) });

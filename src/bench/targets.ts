@@ -22,7 +22,10 @@ export function evaluateTargets(targets: readonly TargetDef[], results: readonly
       if (measured === undefined) return { target: t, verdict: 'not measured', note: `baseline ${baselineLabel(base)} not measured` };
     } else {
       const m = ok.metrics[t.metric];
-      if (m === undefined) return { target: t, verdict: 'not measured', note: `metric ${t.metric} missing` };
+      if (m === undefined) {
+        const why = (ok.info?.['notes'] as Record<string, string> | undefined)?.[t.metric];
+        return { target: t, verdict: 'not measured', note: why ?? `metric ${t.metric} missing` };
+      }
       measured = m.median;
       spread = [m.min, m.max];
     }

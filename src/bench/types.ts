@@ -92,6 +92,15 @@ export interface SuiteDef {
   unavailable?(p: Point, ctx: SuiteContext): Promise<string | undefined> | string | undefined;
   setup(p: Point, ctx: SuiteContext): Promise<PointRunner> | PointRunner;
   charts?: ChartDef[];
+  /** Extra tables for the summary, built from the suite's results (e.g. what a point kept in its info). */
+  details?(results: readonly PointResult[]): DetailTable[];
+}
+
+/** A table a suite adds to the summary beside its results. */
+export interface DetailTable {
+  title: string;
+  head: string[];
+  rows: string[][];
 }
 
 /** Thrown by a suite's setup when the point cannot run here; the reason is reported, not an error. */
@@ -143,6 +152,7 @@ export interface PointResult {
   ratios: Record<string, Record<string, number>>;
   warmup: number;
   reps: number;
+  /** What the suite recorded about the point; `notes[metric]` says why a metric has no value. */
   info?: Record<string, unknown>;
   machine: MachineInfo;
   /** 1, 5, 15 minute load averages when the point started. */
