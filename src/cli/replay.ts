@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { parseConfigText } from '../control/config.js';
+import { parseConfigText } from '../config/config.js';
 import { replay } from '../control/replay.js';
 import { formatSummary } from '../control/report.js';
 import { choiceArg, ifFileArg, intArg, secondsArg, usage, type IfFileArg } from './common.js';

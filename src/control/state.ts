@@ -25,7 +25,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { formatIpv4, formatMac, parseIpv4, parseMac, type Ipv4, type Mac } from '../wire/addr.js';
-import type { Config, RouteConfig } from './config.js';
+import type { Config, RouteConfig } from '../config/config.js';
 import { DaemonError } from './protocol.js';
 
 export const STATE_VERSION = 1;

@@ -31,7 +31,7 @@ import { withFaults, type FaultyLink, type FaultStats } from '../link/faults.js'
 import { arpSetOp } from '../arp/admin.js';
 import { arpTime } from '../arp/llinfo.js';
 import type { Datagram, Emulator, EmulatorOptions, EmuOp, Strategy, Transport } from '../cpu/emulator.js';
-import { configOps } from '../control/replay.js';
+import { configOps } from '../config/ops.js';
 import { Arrivals } from './arrivals.js';
 import { attachHost, type Host } from './host.js';
 import { createTraffic, type TrafficGenerator, type TrafficSpec } from './traffic.js';

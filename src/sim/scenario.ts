@@ -64,11 +64,15 @@
  * prefix `A.B.C.D/N` (its host addresses, the emulator's left out), or a
  * list of these. A host set is "all", a group name, or a list of host names.
  */
-import { ArpemuError, isArpemuError } from '../util/errors.js';
+import { isArpemuError } from '../util/errors.js';
 import { Sysctl } from '../sysctl/index.js';
-import { formatIpv4, formatMac, isMacGroup, parseCidr, parseIpv4, parseMac, prefixMask, type Ipv4, type Mac } from '../wire/addr.js';
+import { formatIpv4, formatMac, isMacGroup, parseCidr, prefixMask, type Ipv4, type Mac } from '../wire/addr.js';
 import type { FaultRates } from '../link/faults.js';
-import { parseConfig, type Config } from '../control/config.js';
+import { datagramFields, readConfig, type Config } from '../config/config.js';
+import {
+  ROOT, type Obj, array, bool, cidr, fail, ip, labelled, mac, num, object, oneOf, onlyKeys, optNum, optStr,
+  parseJsonText, positive, str, within,
+} from '../config/fields.js';
 import type { AskMode, Mix, RateOptions } from './traffic.js';
 import type { Spacing } from './arrivals.js';
 
@@ -152,84 +156,22 @@ export interface Scenario {
   traffic: ScenarioTraffic[];
 }
 
-// ---- validation helpers ----
+// ---- validation ----
 
-type Obj = Record<string, unknown>;
-
-function fail(path: string, msg: string): never {
-  throw new ArpemuError('ERR_CONFIG', `scenario: ${path}: ${msg}`);
-}
-
-function object(v: unknown, path: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'must be an object');
-  return v as Obj;
-}
-
-function array(v: unknown, path: string): unknown[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) fail(path, 'must be an array');
-  return v;
-}
-
-function onlyKeys(o: Obj, path: string, keys: readonly string[]): void {
-  for (const k of Object.keys(o)) {
-    if (!keys.includes(k)) fail(path === '(root)' ? k : `${path}.${k}`, `unknown field (expected one of ${keys.join(', ')})`);
+/** Sets a knob as the emulator will, so an unknown name or a value out of range fails at parse time. */
+function setKnob(sysctl: Sysctl, name: string, value: number, path: string): void {
+  try {
+    sysctl.set(name, value);
+  } catch (e) {
+    fail(path, isArpemuError(e) ? e.message.replace(/^[A-Z]+: /, '') : String(e));
   }
 }
 
-function str(v: unknown, path: string): string {
-  if (typeof v !== 'string') fail(path, 'must be a string');
-  return v;
-}
-
-function optStr(v: unknown, path: string): string | undefined {
-  return v === undefined ? undefined : str(v, path);
-}
-
-function bool(v: unknown, path: string, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') fail(path, 'must be true or false');
-  return v;
-}
-
-function num(v: unknown, path: string, min: number, max: number, integer = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(path, 'must be a number');
-  if (integer && !Number.isInteger(v)) fail(path, 'must be an integer');
-  if (v < min || v > max) fail(path, `${v} is out of range ${min}..${max}`);
-  return v;
-}
-
-function optNum(v: unknown, path: string, min: number, max: number, integer = false): number | undefined {
-  return v === undefined ? undefined : num(v, path, min, max, integer);
-}
-
-/** A positive number (rates, intervals): > 0. */
-function positive(v: unknown, path: string, max: number): number {
-  const n = num(v, path, 0, max);
-  if (n <= 0) fail(path, 'must be greater than 0');
-  return n;
-}
-
-function ip(v: unknown, path: string): Ipv4 {
-  const s = str(v, path);
-  const a = parseIpv4(s);
-  if (a === undefined) fail(path, `${JSON.stringify(s)} is not an IPv4 address`);
-  return a;
-}
-
+/** A MAC a virtual host can own. */
 function unicastMac(v: unknown, path: string): Mac {
-  const s = str(v, path);
-  const m = parseMac(s);
-  if (m === undefined) fail(path, `${JSON.stringify(s)} is not a MAC address`);
-  if (isMacGroup(m)) fail(path, `${s} is a group address (a host needs a unicast MAC)`);
+  const m = mac(v, path);
+  if (isMacGroup(m)) fail(path, `${v as string} is a group address (a host needs a unicast MAC)`);
   return m;
-}
-
-function oneOf<T extends string>(v: unknown, path: string, choices: readonly T[], dflt: T): T {
-  if (v === undefined) return dflt;
-  const s = str(v, path);
-  if (!(choices as readonly string[]).includes(s)) fail(path, `${JSON.stringify(s)} is not one of ${choices.join(', ')}`);
-  return s as T;
 }
 
 const MAX_SECONDS = 1e6;
@@ -275,31 +217,14 @@ function onSubnet(nets: EmuNets, iface: string, a: Ipv4): boolean {
 
 function parseScenarioConfig(v: unknown): Config {
   if (v === undefined) fail('config', 'is required (the emulator: interfaces with a mac and addresses)');
-  let config: Config;
-  try {
-    config = parseConfig(v);
-  } catch (e) {
-    if (isArpemuError(e) && e.code === 'ERR_CONFIG') {
-      // parseConfig says `config: PATH: msg`; the path is under our `config`.
-      const m = /^config: (.*)$/s.exec(e.message);
-      const rest = m === null ? e.message : m[1]!;
-      throw new ArpemuError('ERR_CONFIG', `scenario: config${rest.startsWith('(root)') ? rest.slice('(root)'.length) : '.' + rest}`);
-    }
-    throw e;
-  }
+  const config = within('config', () => readConfig(v));
   if (config.interfaces.length === 0) fail('config.interfaces', 'needs at least one interface (the emulator\'s port on the segment)');
   config.interfaces.forEach((ifc, i) => {
     if (ifc.acd === true) fail(`config.interfaces[${i}].acd`, 'RFC 5227 conflict detection is not available in simulation (the emulator announces with a gratuitous ARP)');
   });
   // Knob names and ranges are checked now, not when the emulator applies them.
   const sysctl = new Sysctl();
-  for (const [name, value] of Object.entries(config.sysctl)) {
-    try {
-      sysctl.set(name, value);
-    } catch (e) {
-      fail(`config.sysctl.${name}`, isArpemuError(e) ? e.message.replace(/^[A-Z]+: /, '') : String(e));
-    }
-  }
+  for (const [name, value] of Object.entries(config.sysctl)) setKnob(sysctl, name, value, `config.sysctl.${name}`);
   return config;
 }
 
@@ -363,7 +288,7 @@ function parseHosts(v: unknown, config: Config, nets: EmuNets): { hosts: Scenari
       maxTries: optNum(o['maxTries'], `${p}.maxTries`, 1, 1000, true),
       retryInterval: o['retryInterval'] === undefined ? undefined : positive(o['retryInterval'], `${p}.retryInterval`, MAX_SECONDS),
       holdMax: optNum(o['holdMax'], `${p}.holdMax`, 0, 1000, true),
-      defend: bool(o['defend'], `${p}.defend`, false),
+      defend: bool(o['defend'], `${p}.defend`) ?? false,
     };
     const group: ScenarioGroup = { name, hosts: [] };
     for (let i = 0; i < count; i++) {
@@ -456,7 +381,7 @@ function parseMix(v: unknown, path: string): Mix {
   onlyKeys(o, path, ['kind', 's', 'shuffle']);
   const kind = oneOf(o['kind'], `${path}.kind`, ['uniform', 'zipf'] as const, 'uniform');
   if (kind === 'uniform') return { kind };
-  return { kind, s: optNum(o['s'], `${path}.s`, 0, 10) ?? 1, shuffle: bool(o['shuffle'], `${path}.shuffle`, false) };
+  return { kind, s: optNum(o['s'], `${path}.s`, 0, 10) ?? 1, shuffle: bool(o['shuffle'], `${path}.shuffle`) ?? false };
 }
 
 function parseRate(o: Obj, p: string): RateOptions {
@@ -487,8 +412,7 @@ function parseTraffic(v: unknown, ctx: { nets: EmuNets; hosts: ScenarioHost[]; g
         kind, ...parseRate(o, p),
         destinations: addrSet(o['destinations'] ?? 'hosts', `${p}.destinations`, ctx),
         mix: parseMix(o['mix'], `${p}.mix`),
-        proto: optNum(o['proto'], `${p}.proto`, 0, 255, true) ?? 17,
-        size: optNum(o['size'], `${p}.size`, 0, 1472, true) ?? 18,
+        ...datagramFields(o, p),
       };
     }
     if (kind === 'churn') {
@@ -578,15 +502,14 @@ function parseEmulatorAction(o: Obj, p: string, config: Config): EmulatorAction 
         do: what, ip: ip(o['ip'], `${p}.ip`),
         count: optNum(o['count'], `${p}.count`, 1, 1e9, true) ?? 1,
         interval: optNum(o['interval'], `${p}.interval`, 0, MAX_SECONDS) ?? 1,
-        proto: optNum(o['proto'], `${p}.proto`, 0, 255, true) ?? 17,
-        size: optNum(o['size'], `${p}.size`, 0, 1472, true) ?? 18,
+        ...datagramFields(o, p),
       };
     case 'arp-set': {
       keys('ip', 'mac', 'pub', 'temp');
-      const s = str(o['mac'], `${p}.mac`);
-      const m = parseMac(s);
-      if (m === undefined) fail(`${p}.mac`, `${JSON.stringify(s)} is not a MAC address`);
-      return { do: what, ip: ip(o['ip'], `${p}.ip`), mac: m, pub: bool(o['pub'], `${p}.pub`, false), temp: bool(o['temp'], `${p}.temp`, false) };
+      return {
+        do: what, ip: ip(o['ip'], `${p}.ip`), mac: mac(o['mac'], `${p}.mac`),
+        pub: bool(o['pub'], `${p}.pub`) ?? false, temp: bool(o['temp'], `${p}.temp`) ?? false,
+      };
     }
     case 'arp-delete': keys('ip'); return { do: what, ip: ip(o['ip'], `${p}.ip`) };
     case 'arp-flush': keys(); return { do: what };
@@ -594,20 +517,14 @@ function parseEmulatorAction(o: Obj, p: string, config: Config): EmulatorAction 
       keys('name', 'value');
       const name = str(o['name'], `${p}.name`);
       const value = num(o['value'], `${p}.value`, -(2 ** 31), 2 ** 31 - 1, true);
-      try {
-        new Sysctl().set(name, value);
-      } catch (e) {
-        fail(`${p}.name`, isArpemuError(e) ? e.message.replace(/^[A-Z]+: /, '') : String(e));
-      }
+      setKnob(new Sysctl(), name, value, `${p}.name`);
       return { do: what, name, value };
     }
     case 'addr-add': case 'addr-delete': {
       keys('iface', 'addr');
       const iface = str(o['iface'] ?? config.interfaces[0]!.name, `${p}.iface`);
       if (!config.interfaces.some((i) => i.name === iface)) fail(`${p}.iface`, `no interface named ${iface} in config.interfaces`);
-      const s = str(o['addr'], `${p}.addr`);
-      const c = parseCidr(s);
-      if (c === undefined) fail(`${p}.addr`, `${JSON.stringify(s)} is not ADDR or ADDR/PLEN`);
+      const c = cidr(o['addr'], `${p}.addr`);
       return { do: what, iface, addr: c.addr, plen: c.plen };
     }
   }
@@ -634,8 +551,12 @@ const ROOT_KEYS = ['name', 'description', 'seed', 'duration', 'sample', 'config'
 
 /** Validate a parsed scenario document; `name` is used when it has none (the file name). */
 export function parseScenario(input: unknown, name = 'scenario'): Scenario {
-  const root = object(input, '(root)');
-  onlyKeys(root, '(root)', ROOT_KEYS);
+  return labelled('scenario', () => readScenario(input, name));
+}
+
+function readScenario(input: unknown, name: string): Scenario {
+  const root = object(input, ROOT);
+  onlyKeys(root, '', ROOT_KEYS);
   const duration = root['duration'] === undefined ? 60 : positive(root['duration'], 'duration', MAX_SECONDS);
   const seed = optNum(root['seed'], 'seed', 0, Number.MAX_SAFE_INTEGER, true) ?? 1;
   const sample = root['sample'] === undefined ? duration / 40 : positive(root['sample'], 'sample', MAX_SECONDS);
@@ -660,12 +581,6 @@ export function parseScenario(input: unknown, name = 'scenario'): Scenario {
 
 /** Parse JSON text, reporting a syntax error as a scenario error naming the file. */
 export function parseScenarioText(text: string, file: string): Scenario {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ArpemuError('ERR_CONFIG', `scenario: ${file}: ${(e as Error).message}`);
-  }
   const base = file.replace(/^.*[\\/]/, '').replace(/\.json$/, '');
-  return parseScenario(json, base);
+  return parseScenario(parseJsonText(text, file, 'scenario'), base);
 }

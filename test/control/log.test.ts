@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeEvent, nullSink } from '../../src/util/events.js';
 import { createDaemonLog, eventLevel, prettyDestination, prettyMessage } from '../../src/control/log.js';
-import { parseConfigText } from '../../src/control/config.js';
+import { parseConfigText } from '../../src/config/config.js';
 import { LogCapture } from './helpers.js';
 
 test('events are JSON lines with the contract fields; per-frame events only at debug', (t) => {

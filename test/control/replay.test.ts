@@ -10,8 +10,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmulator } from '../../src/cli/emulator.js';
-import { parseConfig } from '../../src/control/config.js';
-import { configOps, type ReplaySummary } from '../../src/control/replay.js';
+import { parseConfig } from '../../src/config/config.js';
+import type { ReplaySummary } from '../../src/control/replay.js';
+import { configOps } from '../../src/config/ops.js';
 import { encodePcap } from '../../src/wire/pcap.js';
 import type { ArpResolveOutcome } from '../../src/arp/resolve.js';
 import { needTool, requireOrSkip, tsharkCheck, type Need } from '../helpers/env.js';

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../../src/control/config.js';
+import { parseConfig } from '../../src/config/config.js';
 import {
   StateStore, arpKey, checkState, desiredState, emptyState, loadState, saveState, setAddress, setArp, setSysctl,
   type AdminState,

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { parseConfig, parseConfigText } from '../../src/control/config.js';
+import { parseConfig, parseConfigText } from '../../src/config/config.js';
 import { formatIpv4, formatMac } from '../../src/wire/addr.js';
 
 const good = {
