@@ -16,9 +16,13 @@
  * runs the smallest user-space responder there is (a blocking AF_PACKET
  * loop in Python that answers every request): its round trip is the floor
  * for any responder outside the kernel, which answers in the sender's own
- * softirq with no wake-up at all. The daemon runs
- * with --log-level error (no per-frame events) and one CPU unless
- * ARPEMU_BENCH_CPUS says otherwise.
+ * softirq with no wake-up at all. Two more floors bound what any daemon
+ * could reach here: `cap-floor` (bench/floors/cap-floor.ts, the least a
+ * responder built on cap can do: one JS call and one pcap_sendpacket per
+ * frame) and `c-floor` (bench/floors/arp-floor.c, compiled when cc is
+ * there: AF_PACKET batched with recvmmsg/sendmmsg, the best user space
+ * does). The daemon runs with --log-level error (no per-frame events) and
+ * one CPU unless ARPEMU_BENCH_CPUS says otherwise.
  *
  * Run (root): npx tsc -p . && node dist/bench/daemon.bench.js [reps]
  */
@@ -35,6 +39,8 @@ const REPS = Number(process.argv[2] ?? 3);
 const CPUS = Number(process.env['ARPEMU_BENCH_CPUS'] ?? 1);
 const ARPPROBE = process.env['ARPPROBE'] ?? '/work/shared/tools/arpprobe.py';
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const CAP_FLOOR = fileURLToPath(new URL('./floors/cap-floor.js', import.meta.url));
+const C_FLOOR_SRC = fileURLToPath(new URL('../../bench/floors/arp-floor.c', import.meta.url));
 const RATES = [5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 400_000];
 const TARGETS = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
 const SRC_IP = '10.0.0.200';
@@ -63,7 +69,7 @@ function missing(): string | undefined {
   return undefined;
 }
 
-interface Side { name: 'kernel' | 'daemon' | 'floor'; nsR: string; nsP: string; ifR: string; ifP: string }
+interface Side { name: 'kernel' | 'daemon' | 'floor' | 'cap-floor' | 'c-floor'; nsR: string; nsP: string; ifR: string; ifP: string }
 
 /** The user-space floor: answer every ARP request, nothing else. */
 const FLOOR_PY = `
@@ -168,26 +174,39 @@ async function startDaemon(s: Side, dir: string): Promise<ChildProcess> {
 
 interface Results { rtt: Record<string, number>[]; flood: Record<string, number>[]; sweep: Replay[] }
 
-/** Both sides, interleaved run by run, so that load from elsewhere on the machine hits both alike. */
-async function measureBoth(k: Side, d: Side, file: string): Promise<[Results, Results]> {
-  const res: [Results, Results] = [{ rtt: [], flood: [], sweep: [] }, { rtt: [], flood: [], sweep: [] }];
-  const sides = [k, d] as const;
+/**
+ * Every side, interleaved run by run, so that load from elsewhere on the
+ * machine hits them alike. The flood runs on the first two (kernel, daemon).
+ */
+async function measureAll(sides: Side[], file: string): Promise<Results[]> {
+  const res: Results[] = sides.map(() => ({ rtt: [], flood: [], sweep: [] }));
   for (const s of sides) await rtt(s, 200); // warm-up
   for (let r = 0; r < REPS; r++) {
-    for (let i = 0; i < 2; i++) res[i]!.rtt.push(await rtt(sides[i]!, 2000));
+    for (let i = 0; i < sides.length; i++) res[i]!.rtt.push(await rtt(sides[i]!, 2000));
     for (let i = 0; i < 2; i++) res[i]!.flood.push(await flood(sides[i]!, 2));
   }
   for (const rate of [...RATES, 0]) {
-    const runs: [Replay[], Replay[]] = [[], []];
+    const runs: Replay[][] = sides.map(() => []);
     for (let r = 0; r < REPS; r++) {
-      for (let i = 0; i < 2; i++) runs[i]!.push(await replay(sides[i]!, file, rate, rate === 0 ? 200_000 : Math.min(200_000, rate * 2)));
+      for (let i = 0; i < sides.length; i++) runs[i]!.push(await replay(sides[i]!, file, rate, rate === 0 ? 200_000 : Math.min(200_000, rate * 2)));
     }
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < sides.length; i++) {
       const m = median(runs[i]!.map((x) => x.ratio));
       res[i]!.sweep.push(runs[i]!.find((x) => x.ratio === m)!);
     }
   }
   return res;
+}
+
+/** bench/floors/arp-floor.c built into `dir`, or why not. */
+function buildCFloor(dir: string): string | { skip: string } {
+  const out = join(dir, 'arp-floor');
+  try {
+    sh('cc', ['-O2', '-o', out, C_FLOOR_SRC]);
+    return out;
+  } catch (e) {
+    return { skip: `c-floor not measured: cc -O2 ${C_FLOOR_SRC} failed (${(e as Error).message.split('\n')[0]})` };
+  }
 }
 
 async function main(): Promise<void> {
@@ -198,56 +217,70 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'arpemu-bench-'));
   let daemon: ChildProcess | undefined;
-  let floor: ChildProcess | undefined;
+  const responders: ChildProcess[] = [];
   process.on('exit', cleanup);
   try {
     const k = makeSide('kernel', 'k');
     const d = makeSide('daemon', 'd');
     const f = makeSide('floor', 'f');
-    floor = spawn('ip', ['netns', 'exec', f.nsR, 'python3', '-c', FLOOR_PY, f.ifR], { stdio: 'ignore' });
+    const cap = makeSide('cap-floor', 'c');
+    const sides = [k, d, cap];
+    responders.push(spawn('ip', ['netns', 'exec', f.nsR, 'python3', '-c', FLOOR_PY, f.ifR], { stdio: 'ignore' }));
+    responders.push(spawn('ip', ['netns', 'exec', cap.nsR, process.execPath, CAP_FLOOR, cap.ifR], { stdio: 'ignore' }));
+    const cBin = buildCFloor(dir);
+    if (typeof cBin === 'string') {
+      const c = makeSide('c-floor', 'x');
+      responders.push(spawn('ip', ['netns', 'exec', c.nsR, cBin, c.ifR], { stdio: 'ignore' }));
+      sides.push(c);
+    } else console.log(cBin.skip);
     for (const a of TARGETS) sh('ip', ['-n', k.nsR, 'addr', 'add', `${a}/24`, 'dev', k.ifR]);
     daemon = await startDaemon(d, dir);
     const file = join(dir, 'requests.pcap');
     requestCapture(file, 200_000);
     console.log(`daemon bench: ${REPS} repetitions, daemon --cpus ${CPUS}, load average ${sh('cat', ['/proc/loadavg']).split(' ').slice(0, 3).join(' ')}`);
-    const [kr, dr] = await measureBoth(k, d, file);
+    const all = await measureAll(sides, file);
+    const [kr, dr] = all as [Results, Results];
     const fr: Record<string, number>[] = [];
     await rtt(f, 200);
     for (let r = 0; r < REPS; r++) fr.push(await rtt(f, 2000));
 
     const p = (xs: Record<string, number>[], key: string): number => median(xs.map((x) => x[key] ?? NaN));
+    const rows: [string, Record<string, number>[]][] = [...sides.map((s, i) => [s.name, all[i]!.rtt] as [string, Record<string, number>[]]), ['py-floor', fr]];
     console.log('\nround trip (arpprobe rtt, one request in flight; median over repetitions), microseconds');
-    console.log('side     p50     p90     p99     min');
-    for (const [name, r] of [['kernel', kr], ['daemon', dr], ['floor', { rtt: fr }]] as const) {
-      console.log(`${name.padEnd(6)} ${p(r.rtt, 'p50_us').toFixed(1).padStart(6)}  ${p(r.rtt, 'p90_us').toFixed(1).padStart(6)}  ${p(r.rtt, 'p99_us').toFixed(1).padStart(6)}  ${p(r.rtt, 'min_us').toFixed(1).padStart(6)}`);
+    console.log('side        p50     p90     p99     min   / kernel p50');
+    for (const [name, r] of rows) {
+      console.log(`${name.padEnd(9)} ${p(r, 'p50_us').toFixed(1).padStart(6)}  ${p(r, 'p90_us').toFixed(1).padStart(6)}  ${p(r, 'p99_us').toFixed(1).padStart(6)}  ${p(r, 'min_us').toFixed(1).padStart(6)}  ${(p(r, 'p50_us') / p(kr.rtt, 'p50_us')).toFixed(2).padStart(8)}`);
     }
     const ratio = p(dr.rtt, 'p50_us') / p(kr.rtt, 'p50_us');
-    console.log(`daemon p50 / kernel p50 = ${ratio.toFixed(2)} (target <= 1.5); user-space floor / kernel = ${(p(fr, 'p50_us') / p(kr.rtt, 'p50_us')).toFixed(2)}`);
+    console.log(`daemon p50 / kernel p50 = ${ratio.toFixed(2)} (target <= 1.5)`);
 
     console.log('\nflood (arpprobe flood, 4 targets, 2 s; median)');
     for (const [name, r] of [['kernel', kr], ['daemon', dr]] as const) {
       console.log(`${name.padEnd(6)} sent/s ${p(r.flood, 'sent_per_s').toFixed(0).padStart(8)}  replied/s ${p(r.flood, 'replied_per_s').toFixed(0).padStart(8)}  ratio ${p(r.flood, 'ratio').toFixed(3)}`);
     }
 
-    console.log('\ntcpreplay sweep (offered pps; achieved pps; answered fraction; median of repetitions)');
-    console.log('offered     kernel: achieved  ratio     daemon: achieved  ratio');
+    console.log('\ntcpreplay sweep (offered pps: achieved pps / answered fraction per side; median of repetitions)');
+    console.log(`offered  ${sides.map((s) => s.name.padStart(20)).join('')}`);
     for (let i = 0; i < kr.sweep.length; i++) {
-      const a = kr.sweep[i]!, b = dr.sweep[i]!;
-      console.log(`${(a.offered === 0 ? 'topspeed' : String(a.offered)).padStart(8)}  ${a.achieved.toFixed(0).padStart(16)}  ${a.ratio.toFixed(3)}  ${b.achieved.toFixed(0).padStart(16)}  ${b.ratio.toFixed(3)}`);
+      const off = kr.sweep[i]!.offered;
+      console.log(`${(off === 0 ? 'topspeed' : String(off)).padStart(8)} ${all.map((r) => `${r.sweep[i]!.achieved.toFixed(0).padStart(12)} ${r.sweep[i]!.ratio.toFixed(3)}`).join('')}`);
     }
     const ok = kr.sweep.filter((x) => x.ratio >= 0.99);
     const best = ok.length === 0 ? undefined : ok.reduce((m, x) => ((x.offered === 0 ? x.achieved : x.offered) > (m.offered === 0 ? m.achieved : m.offered) ? x : m));
     if (best === undefined) console.log('\nthe kernel answered < 99% at every offered rate');
     else {
-      const at = dr.sweep[kr.sweep.indexOf(best)]!;
+      const at = kr.sweep.indexOf(best);
       const rate = best.offered === 0 ? `topspeed (~${best.achieved.toFixed(0)} pps)` : `${best.offered} pps`;
-      console.log(`\nhighest offered rate with kernel >= 99%: ${rate}; daemon answers ${(100 * at.ratio).toFixed(1)}% there (${at.ratio >= 0.99 ? 'meets' : 'misses'} the target)`);
+      console.log(`\nhighest offered rate with kernel >= 99%: ${rate}; answered there: ${sides.slice(1).map((s, i) => `${s.name} ${(100 * all[i + 1]!.sweep[at]!.ratio).toFixed(1)}%`).join(', ')} (daemon ${dr.sweep[at]!.ratio >= 0.99 ? 'meets' : 'misses'} the target)`);
     }
-    const dOk = dr.sweep.filter((x) => x.ratio >= 0.99 && x.offered !== 0).map((x) => x.offered);
-    console.log(`highest offered rate with daemon >= 99%: ${dOk.length === 0 ? 'none of the rates tried' : `${Math.max(...dOk)} pps`}`);
-    console.log(JSON.stringify({ bench: 'daemon', cpus: CPUS, reps: REPS, kernel: kr, daemon: dr, floor: { rtt: fr } }));
+    for (let i = 1; i < sides.length; i++) {
+      const good = all[i]!.sweep.filter((x) => x.ratio >= 0.99 && x.offered !== 0).map((x) => x.offered);
+      console.log(`highest offered rate with ${sides[i]!.name} >= 99%: ${good.length === 0 ? 'none of the rates tried' : `${Math.max(...good)} pps`}`);
+    }
+    const floors = Object.fromEntries(sides.slice(2).map((s, i) => [s.name === 'cap-floor' ? 'capFloor' : 'cFloor', all[i + 2]!]));
+    console.log(JSON.stringify({ bench: 'daemon', cpus: CPUS, reps: REPS, kernel: kr, daemon: dr, floor: { rtt: fr }, ...floors }));
   } finally {
-    floor?.kill('SIGKILL');
+    for (const r of responders) r.kill('SIGKILL');
     if (daemon !== undefined && daemon.exitCode === null) {
       daemon.kill('SIGTERM');
       await new Promise((r) => daemon!.once('exit', r));
