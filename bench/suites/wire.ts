@@ -11,11 +11,11 @@ import { blackhole, timeOps } from '../../src/bench/measure.js';
 import type { RepSample, SuiteDef } from '../../src/bench/types.js';
 import { STRIDE, mixedFrames } from './lib/frames.js';
 
-interface NaiveArp { op: number; sha: number; spa: number; tha: number; tpa: number }
-type NaiveResult = { ok: true; arp: NaiveArp } | { ok: false; reason: string };
+export interface NaiveArp { op: number; sha: number; spa: number; tha: number; tpa: number }
+export type NaiveResult = { ok: true; arp: NaiveArp } | { ok: false; reason: string };
 
 /** What one writes without thinking about allocation. */
-function naiveParse(frame: Uint8Array): NaiveResult {
+export function naiveParse(frame: Uint8Array): NaiveResult {
   if (frame.length < 14) return { ok: false, reason: 'runt' };
   const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   if (dv.getUint16(12) !== 0x0806) return { ok: false, reason: 'not_arp' };

@@ -8,7 +8,8 @@
  * messages and exactly one ChildResult, then exits.
  */
 import { pathToFileURL } from 'node:url';
-import { BenchUnavailable, type Point, type RepSample, type SuiteContext, type SuiteDef } from './types.js';
+import { measurePoint } from './point.js';
+import type { Point, RepSample, SuiteDef } from './types.js';
 
 export interface ChildRequest {
   type: 'run';
@@ -36,6 +37,7 @@ function send(m: ChildMessage): Promise<void> {
   });
 }
 
+/** The suite a compiled file exports as default. */
 export async function loadSuite(file: string): Promise<SuiteDef> {
   const mod = (await import(pathToFileURL(file).href)) as { default?: SuiteDef };
   if (mod.default === undefined || typeof mod.default.setup !== 'function') throw new TypeError(`${file} does not export a suite as default`);
@@ -43,33 +45,14 @@ export async function loadSuite(file: string): Promise<SuiteDef> {
 }
 
 async function run(req: ChildRequest): Promise<ChildMessage> {
-  const ctx: SuiteContext = { quick: req.quick, log: (message) => { void send({ type: 'log', message }); } };
-  const samples: RepSample[] = [];
   let suite: SuiteDef;
   try {
     suite = await loadSuite(req.suiteFile);
   } catch (e) {
-    return { type: 'result', status: 'failed', reason: `loading ${req.suiteFile}: ${(e as Error).message}`, samples };
+    return { type: 'result', status: 'failed', reason: `loading ${req.suiteFile}: ${(e as Error).message}`, samples: [] };
   }
-  try {
-    const why = await suite.unavailable?.(req.point, ctx);
-    if (why !== undefined) return { type: 'result', status: 'unavailable', reason: why, samples };
-    const runner = await suite.setup(req.point, ctx);
-    try {
-      for (let i = 0; i < req.warmup; i++) await runner.rep();
-      for (let i = 0; i < req.reps; i++) samples.push(await runner.rep());
-      const info = runner.info?.();
-      return { type: 'result', status: 'ok', samples, ...(info === undefined ? {} : { info }) };
-    } finally {
-      await runner.close?.();
-    }
-  } catch (e) {
-    if (e instanceof BenchUnavailable || (e as { code?: string }).code === 'ERR_BENCH_UNAVAILABLE') {
-      return { type: 'result', status: 'unavailable', reason: (e as Error).message, samples };
-    }
-    const err = e as Error;
-    return { type: 'result', status: 'failed', reason: (err.stack ?? err.message).split('\n').slice(0, 4).join(' | '), samples };
-  }
+  const log = (message: string): void => { void send({ type: 'log', message }); };
+  return { type: 'result', ...(await measurePoint(suite, req.point, { quick: req.quick, warmup: req.warmup, reps: req.reps, log })) };
 }
 
 process.once('message', (msg: ChildRequest) => {

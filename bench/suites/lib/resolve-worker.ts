@@ -27,7 +27,7 @@ for (let i = 0; i < d.ops; i++) {
 let routes: ArpRt[] = [];
 if (d.op === 'by-route') routes = Array.from(q, (a) => rep.routes.lookupHost(a)!);
 let map: Map<number, ArpRt> | undefined;
-if (d.op === 'map-get') {
+if (d.op === 'map-get' || d.op === 'map-deref') {
   map = new Map();
   rep.routes.forEach((rt) => { if (!rt.isNet) map!.set(rt.key, rt); });
 }
@@ -36,7 +36,7 @@ const every = d.mix > 0 ? Math.round(1 / d.mix) : 0;
 function run(): number {
   let hits = 0;
   const n = d.ops;
-  if (d.op === 'map-get') {
+  if (d.op === 'map-get' || d.op === 'map-deref') {
     for (let i = 0; i < n; i++) if (map!.get(q[i]! | 0) !== undefined) hits++;
   } else if (d.op === 'by-route') {
     for (let i = 0; i < n; i++) if (arpResolve(rep, ifp, routes[i]!, null, q[i]!) === ARPRES_RESOLVED) hits++;
