@@ -16,18 +16,14 @@
  *   npx tsc -p . && node --expose-gc dist/bench/arp.bench.js [--entries N] [--reps N]
  */
 import { hasGc } from '../src/bench/measure.js';
+import { numArg } from './args.js';
 import { measureOrThrow, metricStats } from '../src/bench/point.js';
 import arpinput from './suites/arpinput.js';
 import resolve from './suites/resolve.js';
 import memory from './suites/memory.js';
 
-const args = process.argv.slice(2);
-function arg(name: string, def: number): number {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-}
-const ENTRIES = arg('--entries', 1_000_000);
-const REPS = arg('--reps', 5);
+const ENTRIES = numArg('--entries', 1_000_000);
+const REPS = numArg('--reps', 5);
 
 const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`);
 const verdict = (x: number, target: number): string => (x >= target ? 'met' : `MISSED by ${((1 - x / target) * 100).toFixed(0)}%`);

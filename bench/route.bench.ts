@@ -11,17 +11,13 @@
  * holding the same keys and objects; the build rates; bytes per host route
  * and per prefix (needs --expose-gc; without it the memory line says so).
  */
+import { numArg } from './args.js';
 import { measureOrThrow, metricStats } from '../src/bench/point.js';
 import { hasGc } from '../src/bench/measure.js';
 import route from './suites/route.js';
 
-const args = process.argv.slice(2);
-function arg(name: string, def: number): number {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : def;
-}
-const HOSTS = arg('--hosts', 1_000_000);
-const REPS = arg('--reps', 5);
+const HOSTS = numArg('--hosts', 1_000_000);
+const REPS = numArg('--reps', 5);
 
 const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
 

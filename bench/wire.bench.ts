@@ -15,23 +15,14 @@
  * must agree on every frame's verdict.
  */
 import { ARP_REASON_NAMES, ArpPacket, classifyFrame } from '../src/wire/arp.js';
+import { numArg } from './args.js';
 import { measureOrThrow, metricStats } from '../src/bench/point.js';
 import wire, { naiveParse } from './suites/wire.js';
 import { STRIDE, mixedFrames } from './suites/lib/frames.js';
 
-function argNum(name: string, dflt: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return dflt;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) {
-    console.error(`wire.bench: ${name} must be a positive integer`);
-    process.exit(2);
-  }
-  return v;
-}
 
-const FRAMES = argNum('--frames', 1_000_000);
-const RUNS = argNum('--runs', 7);
+const FRAMES = numArg('--frames', 1_000_000);
+const RUNS = numArg('--runs', 7);
 const JSON_OUT = process.argv.includes('--json');
 
 /** Verdict counts of both parsers over the suite's frames (not timed). */
