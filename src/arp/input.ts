@@ -135,7 +135,7 @@ export function inArpInput(rep: ArpReplica, view: ArpPacket, rcvif: Ifnet, d: Ar
   const sha = readMac(buf, o + 8);
   if (sha === enaddr) return inputDrop(rep, d, DROP_FROM_SELF, rcvif); // our own frame
   if (sha === ifp.broadcastLladdr) {
-    if (rep.tracing) rep.emit('arp.bcast_lladdr', { ip: formatIpv4(isaddr), iface: rcvif.name });
+    if (rep.logging) rep.emit('arp.bcast_lladdr', { ip: formatIpv4(isaddr), iface: rcvif.name });
     return inputDrop(rep, d, DROP_BCAST_LLADDR, rcvif);
   }
   let learn = true;
@@ -144,7 +144,7 @@ export function inArpInput(rep: ArpReplica, view: ArpPacket, rcvif: Ifnet, d: Ar
     // truth, as the seed does. Nothing is learned from it.
     st.dupips++;
     d.dupip = true;
-    if (rep.tracing) rep.emit('arp.dupip', { ip: formatIpv4(isaddr), mac: formatMac(sha), iface: rcvif.name, src: formatMac(etherSource(view)) });
+    if (rep.logging) rep.emit('arp.dupip', { ip: formatIpv4(isaddr), mac: formatMac(sha), iface: rcvif.name, src: formatMac(etherSource(view)) });
     itaddr = myaddr;
     learn = false;
   } else if ((ifp.flags & IFF_STATICARP) !== 0) {
@@ -195,7 +195,7 @@ function quietDrop(code: number): boolean {
 
 /** The rate-limited arp.drop event for a dropped input frame (arpintr or in_arpinput stage). */
 export function arpDropEvent(rep: ArpReplica, code: number, iface: string): void {
-  if (!quietDrop(code) && rep.tracing) rep.emit('arp.drop', { reason: dropReasonName(code), iface });
+  if (!quietDrop(code) && rep.logging) rep.emit('arp.drop', { reason: dropReasonName(code), iface });
 }
 
 function inputDrop(rep: ArpReplica, d: ArpInputDecision, code: number, rcvif: Ifnet): number {

@@ -65,7 +65,9 @@ export class ArpReplica {
   readonly held = new Map<number, HeldPacket>();
   /** Rate-limited event output. */
   readonly log: RateLimitedLog;
-  /** False when events go nowhere: per-frame trace events are then not even built. */
+  /** False when events go nowhere: `log`-class events are then not even built. */
+  logging: boolean;
+  /** False when `trace`-class (per-frame) events would be dropped: they are then not even built. */
   tracing: boolean;
   gratuitous: boolean;
   /** Replicated-resolution output (null: the seed's per-CPU resolution). */
@@ -92,7 +94,8 @@ export class ArpReplica {
     this.gratuitous = opts.gratuitous ?? true;
     this.resolveSink = opts.onResolveUpdate ?? null;
     const sink = opts.events ?? opts.net.events;
-    this.tracing = sink !== nullSink;
+    this.logging = sink !== nullSink;
+    this.tracing = this.logging && sink.traces !== false;
     this.log = new RateLimitedLog(sink, new RateLimiter(this.clock, () => this.sysctl.v.maxLogPerSecond));
     // arp_ifinit: ARP owns the route hook of Ethernet addresses, and listens
     // for new addresses (arp_ifaddr).

@@ -54,7 +54,7 @@ function updateOnCpu(rep: ArpReplica, u: ArpUpdate, isCpu0: boolean): ArpUpdateR
   const rt = arpLookup(rep, u.saddr, u.create, isCpu0, false);
   if (rt === null) return 'no_entry';
   const v = rep.sysctl.v;
-  const log = isCpu0 && rep.tracing;
+  const log = isCpu0 && rep.logging;
 
   if (rt.ifp !== ifp) {
     // Normally a frame for an entry of another interface is ignored; not
@@ -98,7 +98,7 @@ function updateOnCpu(rep: ArpReplica, u: ArpUpdate, isCpu0: boolean): ArpUpdateR
   if (rt.expire !== 0) rt.expire = u.time + v.maxAge;
   rt.flags &= ~RTF_REJECT;
   setLlinfo(rt, 0, v.maxTries);
-  if (log && !had) rep.emit('arp.learned', { ip: formatIpv4(u.saddr), mac: formatMac(u.sha), iface: ifp.name });
+  if (log && rep.tracing && !had) rep.emit('arp.learned', { ip: formatIpv4(u.saddr), mac: formatMac(u.sha), iface: ifp.name });
 
   // This CPU may hold a packet for the entry: send it now.
   arpReleaseHeld(rep, rt, ifp);

@@ -107,6 +107,7 @@ export function createDaemonLog(opts: DaemonLogOptions = {}): DaemonLog {
   const logger = pino({ level, base: undefined }, dest);
   const tracing = logger.isLevelEnabled('debug');
   const events: EventSink = {
+    traces: tracing,
     emit(ev: ArpemuEvent): void {
       const l = eventLevel(ev);
       if (l === 'debug' && !tracing) return;

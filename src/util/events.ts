@@ -116,10 +116,17 @@ export function eventClass(name: EventName): EventClass {
 
 export interface EventSink {
   emit(ev: ArpemuEvent): void;
+  /**
+   * False when the sink drops `trace`-class events (a log at info level):
+   * emitters then do not build them, which would cost microseconds per
+   * frame. Absent means true.
+   */
+  readonly traces?: boolean;
 }
 
 /** Drops everything. */
 export class NullSink implements EventSink {
+  readonly traces = false;
   emit(_ev: ArpemuEvent): void { /* nothing */ }
 }
 export const nullSink: EventSink = new NullSink();
