@@ -9,6 +9,7 @@
 
 import { readIpv4, readMac, writeIpv4, writeMac, type Ipv4, type Mac } from './addr.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IP, ETHER_HDR_LEN, emitEthernet } from './ethernet.js';
+import { ByteView } from './view.js';
 
 export const ARPHRD_ETHER = 1;
 export const ARPHRD_IEEE802 = 6;
@@ -73,8 +74,6 @@ export function arpReasonName(code: number): ArpReason | undefined {
   return ARP_REASON_NAMES[code];
 }
 
-const EMPTY = new Uint8Array(0);
-
 /**
  * The numbers the per-frame path uses, as a const enum so tsc writes them
  * in as literals: smaller bytecode than module-variable loads, which keeps
@@ -108,25 +107,9 @@ const enum K {
  * 128.0.0.0 up) is not a small integer, so a getter call V8 does not inline
  * returns it as a freshly allocated heap number.
  */
-export class ArpPacket {
-  buf: Uint8Array = EMPTY;
-  off = 0;
-  /** Bytes available from `off` (may exceed the packet: Ethernet padding). */
-  len = 0;
+export class ArpPacket extends ByteView {
   /** Result of the last `reset` or `classifyFrame` (an ARP_* code). */
   reason = ARP_RUNT;
-
-  constructor(buf?: Uint8Array, off = 0, len?: number) {
-    if (buf !== undefined) this.wrap(buf, off, len ?? buf.length - off);
-  }
-
-  /** Point at bytes without checking (to build a packet in place). */
-  wrap(buf: Uint8Array, off = 0, len = buf.length - off): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
 
   /**
    * Point at `len` bytes at `off` in `buf` and check them; returns an ARP_*
@@ -134,16 +117,7 @@ export class ArpPacket {
    * length; `len` is clamped to the buffer.
    */
   reset(buf: Uint8Array, off = 0, len = buf.length - off): number {
-    const avail = buf.length - off;
-    this.buf = buf;
-    if (!(off >= 0) || !(avail > 0)) {
-      this.off = 0;
-      this.len = 0;
-      return (this.reason = ARP_RUNT);
-    }
-    this.off = off;
-    this.len = len > avail ? avail : len >= 0 ? len : 0;
-    return (this.reason = this.check());
+    return (this.reason = this.point(buf, off, len) ? this.check() : ARP_RUNT);
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 
 import { readMac, writeMac, type Mac } from './addr.js';
+import { ByteView } from './view.js';
 
 export const ETHER_ADDR_LEN = 6;
 export const ETHER_TYPE_LEN = 2;
@@ -34,42 +35,15 @@ export const ETHER_RUNT = 1;
 export type EtherReason = 'ok' | 'runt';
 export const ETHER_REASON_NAMES: readonly EtherReason[] = ['ok', 'runt'];
 
-const EMPTY = new Uint8Array(0);
-
 /**
  * A view of an Ethernet II header at `off` in `buf`. Reusable: `reset`
  * points it at another frame without allocating. After `reset` returned
  * ETHER_OK no accessor reads out of bounds.
  */
-export class EthernetFrame {
-  buf: Uint8Array = EMPTY;
-  off = 0;
-  /** Bytes of the frame available from `off` (header + payload). */
-  len = 0;
-
-  constructor(buf?: Uint8Array, off = 0, len?: number) {
-    if (buf !== undefined) this.wrap(buf, off, len ?? buf.length - off);
-  }
-
-  /** Point at a frame without checking it (for building frames). */
-  wrap(buf: Uint8Array, off = 0, len = buf.length - off): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
-
+export class EthernetFrame extends ByteView {
   /** Point at a frame and check it; never throws. Returns ETHER_OK or ETHER_RUNT. */
   reset(buf: Uint8Array, off = 0, len = buf.length - off): number {
-    const avail = buf.length - off;
-    if (!(off >= 0) || !(avail > 0)) {
-      this.buf = buf; this.off = 0; this.len = 0;
-      return ETHER_RUNT;
-    }
-    this.buf = buf;
-    this.off = off;
-    this.len = len > avail ? avail : len >= 0 ? len : 0;
-    return this.len < ETHER_HDR_LEN ? ETHER_RUNT : ETHER_OK;
+    return this.point(buf, off, len) && this.len >= ETHER_HDR_LEN ? ETHER_OK : ETHER_RUNT;
   }
 
   get dst(): Mac { return readMac(this.buf, this.off + DST); }

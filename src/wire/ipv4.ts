@@ -8,6 +8,7 @@
  */
 
 import { readIpv4, writeIpv4, type Ipv4 } from './addr.js';
+import { ByteView } from './view.js';
 
 export const IPV4_HDR_LEN = 20;
 export const IPV4_MAX_LEN = 0xffff;
@@ -51,31 +52,11 @@ export function internetChecksum(buf: Uint8Array, off: number, len: number, init
   return ~sum & 0xffff;
 }
 
-const EMPTY = new Uint8Array(0);
-
 /** A reusable view of an IPv4 header; after `reset` returned IPV4_OK the header and payload are in bounds. */
-export class Ipv4Packet {
-  buf: Uint8Array = EMPTY;
-  off = 0;
-  len = 0;
-
-  constructor(buf?: Uint8Array, off = 0, len?: number) {
-    if (buf !== undefined) this.wrap(buf, off, len ?? buf.length - off);
-  }
-
-  wrap(buf: Uint8Array, off = 0, len = buf.length - off): this {
-    this.buf = buf; this.off = off; this.len = len;
-    return this;
-  }
-
+export class Ipv4Packet extends ByteView {
   /** Point at `len` bytes and check them; never throws. Returns an IPV4_* code. */
   reset(buf: Uint8Array, off = 0, len = buf.length - off): number {
-    const avail = buf.length - off;
-    this.buf = buf;
-    if (!(off >= 0) || !(avail > 0)) { this.off = 0; this.len = 0; return IPV4_RUNT; }
-    this.off = off;
-    this.len = len > avail ? avail : len >= 0 ? len : 0;
-    return this.check();
+    return this.point(buf, off, len) ? this.check() : IPV4_RUNT;
   }
 
   check(): number {
