@@ -119,7 +119,7 @@ const suite: SuiteDef = {
   },
   charts: [
     { id: 'throughput', title: 'Update throughput vs CPUs, frames through netisr (Emulator)', x: 'cpus', xLog: true, y: ['rate'], series: ['strategy', 'transport', 'wake'], where: { entry: 'frames' } },
-    { id: 'inject', title: 'Chain throughput vs CPUs, updates injected at CPU0, with the fitted model', x: 'cpus', xLog: true, y: ['rate'], series: ['transport', 'wake'], where: { entry: 'inject' }, model: 'throughput' },
+    { id: 'inject', title: 'Chain throughput vs CPUs, updates injected at CPU0, with the fitted model', x: 'cpus', xLog: true, y: ['rate'], series: ['transport', 'wake'], where: { entry: 'inject' }, yLog: true, model: 'throughput' },
     { id: 'latency', title: 'Update latency percentiles vs CPUs (frames, chain strategy)', x: 'cpus', xLog: true, y: ['lat_p50', 'lat_p90', 'lat_p99'], series: ['transport', 'wake'], where: { entry: 'frames', strategy: 'chain' }, yLog: true, yLabel: 'latency (s)' },
     { id: 'latency-inject', title: 'Chain round trip (ping through n CPUs) percentiles vs CPUs', x: 'cpus', xLog: true, y: ['lat_p50', 'lat_p99'], series: ['transport', 'wake'], where: { entry: 'inject' }, yLog: true, yLabel: 'round trip (s)' },
     { id: 'latency-model', title: 'Chain round trip p50: measured and the fitted model (to 256 CPUs)', x: 'cpus', xLog: true, y: ['lat_p50'], series: ['transport'], where: { entry: 'inject', wake: 'wait' }, yLog: true, model: 'latency', yLabel: 'round trip (s)' },

@@ -168,7 +168,7 @@ const suite: SuiteDef = {
     };
   },
   charts: [
-    { id: 'throughput', title: 'Pipelined chain throughput vs CPUs', x: 'cpus', xLog: true, y: ['rate'], series: ['transport', 'wake'], model: 'throughput' },
+    { id: 'throughput', title: 'Pipelined chain throughput vs CPUs', x: 'cpus', xLog: true, y: ['rate'], series: ['transport', 'wake'], yLog: true, model: 'throughput' },
     { id: 'latency', title: 'Round trip of one update vs CPUs (p50, p99)', x: 'cpus', xLog: true, y: ['lat_p50', 'lat_p99'], series: ['transport', 'wake'], yLog: true, yLabel: 'round trip (s)' },
   ],
 };

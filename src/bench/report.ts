@@ -74,9 +74,10 @@ export function chartSeries(chart: ChartDef, suite: SuiteDef, results: readonly 
   }
   if (chart.model !== undefined && model !== undefined) {
     const q = chart.model;
-    out.push({ name: `model: ${q} (fit)`, dashed: true, points: model.points.map((p) => ({ x: p.cpus, y: q === 'latency' ? p.latency : p.throughput })) });
+    // Dashed and named MODEL: predictions fitted to this run, not measurements.
+    out.push({ name: `MODEL (not measured): ${q === 'latency' ? 'latency' : 'a core per CPU'}`, dashed: true, points: model.points.map((p) => ({ x: p.cpus, y: q === 'latency' ? p.latency : p.throughput })) });
     if (q === 'throughput') {
-      out.push({ name: `model: on ${model.cores} cores`, dashed: true, points: model.points.map((p) => ({ x: p.cpus, y: p.throughputHere })) });
+      out.push({ name: `MODEL (not measured): on ${model.cores} cores`, dashed: true, points: model.points.map((p) => ({ x: p.cpus, y: p.throughputHere })) });
     }
   }
   return out.filter((s) => s.points.length > 0);
@@ -87,9 +88,10 @@ export function renderChart(chart: ChartDef, suite: SuiteDef, results: readonly 
   return renderLineChart({
     title: chart.title,
     xLabel: chart.x,
-    yLabel: chart.yLabel ?? (metric === undefined ? chart.y.join(', ') : `${metric.label ?? metric.name} (${metric.unit})`),
+    yLabel: chart.yLabel ?? (metric === undefined ? chart.y.join(', ') : (metric.label ?? metric.name).includes(metric.unit) ? metric.label ?? metric.name : `${metric.label ?? metric.name} (${metric.unit})`),
     xLog: chart.xLog ?? false,
     yLog: chart.yLog ?? false,
+    ...(metric?.unit === 's' ? { yUnit: 's' } : {}),
     series: chartSeries(chart, suite, results, models),
   });
 }

@@ -23,6 +23,8 @@ export interface LineChart {
   title: string;
   xLabel: string;
   yLabel: string;
+  /** Appended to the y tick labels ('s': 10ms, 100µs). */
+  yUnit?: string;
   xLog?: boolean;
   yLog?: boolean;
   series: Series[];
@@ -106,7 +108,7 @@ export function renderLineChart(c: LineChart): string {
   parts.push(`<g stroke="#333" stroke-width="1"><line x1="${left}" y1="${top + ph}" x2="${left + pw}" y2="${top + ph}"/><line x1="${left}" y1="${top}" x2="${left}" y2="${top + ph}"/></g>`);
   parts.push('<g fill="#333">');
   for (const t of xTicks) parts.push(`<text x="${r(fx(t))}" y="${top + ph + 16}" text-anchor="middle">${escapeXml(formatSi(t))}</text>`);
-  for (const t of yTicks) parts.push(`<text x="${left - 6}" y="${r(fy(t) + 4)}" text-anchor="end">${escapeXml(formatSi(t))}</text>`);
+  for (const t of yTicks) parts.push(`<text x="${left - 6}" y="${r(fy(t) + 4)}" text-anchor="end">${escapeXml(formatSi(t) + (c.yUnit ?? ''))}</text>`);
   parts.push('</g>');
   parts.push(`<text x="${left + pw / 2}" y="${H - 12}" text-anchor="middle">${escapeXml(c.xLabel)}${xLog ? ' (log scale)' : ''}</text>`);
   parts.push(`<text transform="translate(16 ${top + ph / 2}) rotate(-90)" text-anchor="middle">${escapeXml(c.yLabel)}${yLog ? ' (log scale)' : ''}</text>`);
