@@ -31,14 +31,50 @@ export interface ViewOptions {
 const CSI = '\x1b[';
 const BAR = 24;
 
-function fmtInt(n: number): string {
+export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-function bar(frac: number): string {
+/** `[####....]`, `frac` of the way (clamped to 0..1). */
+export function progressBar(frac: number): string {
   const f = Math.max(0, Math.min(1, frac));
   const full = Math.round(f * BAR);
   return '[' + '#'.repeat(full) + '.'.repeat(BAR - full) + ']';
+}
+
+/**
+ * A block of lines a terminal view redraws in place (ANSI: move up over the
+ * last drawing, rewrite each line, erase below), every line cut to the
+ * terminal's width; the cursor is hidden while the block is live. Shared by
+ * the views of `arpemu run` and `arpemu stress`.
+ */
+export class LiveBlock {
+  private drawn = 0;
+
+  constructor(private readonly out: ViewOutput) {
+    out.write(`${CSI}?25l`);
+  }
+
+  draw(lines: readonly string[]): void {
+    const width = Math.max(40, (this.out.columns ?? 100) - 1);
+    const cut = (s: string): string => (s.length > width ? s.slice(0, width - 1) + '…' : s);
+    let s = this.drawn > 0 ? `${CSI}${this.drawn}F` : '';
+    s += lines.map((l) => `${cut(l)}${CSI}K\n`).join('') + `${CSI}J`;
+    this.out.write(s);
+    this.drawn = lines.length;
+  }
+
+  /** Rewrite the block's last line only (or start the block with it). */
+  replaceLast(line: string): void {
+    this.out.write(`${this.drawn > 0 ? `${CSI}1F` : ''}${line}${CSI}K\n`);
+    if (this.drawn === 0) this.drawn = 1;
+  }
+
+  /** Remove the block and show the cursor again. */
+  close(): void {
+    this.out.write((this.drawn > 0 ? `${CSI}${this.drawn}F${CSI}J` : '') + `${CSI}?25h`);
+    this.drawn = 0;
+  }
 }
 
 function tables(p: Progress): string {
@@ -51,31 +87,30 @@ function tables(p: Progress): string {
 
 export class ProgressView {
   private readonly out: ViewOutput;
-  private readonly tty: boolean;
+  /** The terminal block; undefined: plain lines. */
+  private readonly block: LiveBlock | undefined;
   private readonly title: string;
   private readonly keep: number;
   private readonly plainLines: number;
   private readonly recent: Notice[] = [];
-  private drawn = 0;
   private nextPlain = 1;
   private closed = false;
 
   constructor(opts: ViewOptions) {
     this.out = opts.out;
-    this.tty = opts.tty ?? opts.out.isTTY === true;
+    this.block = (opts.tty ?? opts.out.isTTY === true) ? new LiveBlock(opts.out) : undefined;
     this.title = opts.title;
     this.keep = opts.recent ?? 8;
     this.plainLines = Math.max(1, opts.plainLines ?? 10);
-    if (this.tty) this.out.write(`${CSI}?25l`); // hide the cursor while redrawing
   }
 
-  get isTty(): boolean { return this.tty; }
+  get isTty(): boolean { return this.block !== undefined; }
 
   update(p: Progress): void {
     if (this.closed) return;
     for (const n of p.notices) this.recent.push(n);
     if (this.recent.length > this.keep) this.recent.splice(0, this.recent.length - this.keep);
-    if (this.tty) this.draw(p);
+    if (this.block !== undefined) this.block.draw(this.lines(p));
     else this.plain(p);
   }
 
@@ -83,29 +118,20 @@ export class ProgressView {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.tty) {
-      this.out.write((this.drawn > 0 ? `${CSI}${this.drawn}F${CSI}J` : '') + `${CSI}?25h`);
-      this.drawn = 0;
-    }
+    this.block?.close();
   }
 
-  private draw(p: Progress): void {
-    const width = Math.max(40, (this.out.columns ?? 100) - 1);
-    const cut = (s: string): string => (s.length > width ? s.slice(0, width - 1) + '…' : s);
-    const lines = [
+  private lines(p: Progress): string[] {
+    return [
       this.title,
-      `${bar(p.end > 0 ? p.t / p.end : 1)} ${p.t.toFixed(1).padStart(7)} / ${p.end.toFixed(1)} s virtual   ${p.wallSeconds.toFixed(1)} s wall`,
+      `${progressBar(p.end > 0 ? p.t / p.end : 1)} ${p.t.toFixed(1).padStart(7)} / ${p.end.toFixed(1)} s virtual   ${p.wallSeconds.toFixed(1)} s wall`,
       `frames      ${fmtInt(p.frames)} (${fmtInt(p.framesPerSecond)}/s)   emulator in ${fmtInt(p.emulatorRx)} out ${fmtInt(p.emulatorTx)}   datagrams ${fmtInt(p.datagrams)}`,
       `resolutions ${fmtInt(p.resolutions)}   replies ${fmtInt(p.replies)}   held sent ${fmtInt(p.heldSent)} dropped ${fmtInt(p.heldDropped)}   events ${fmtInt(p.events)}`,
       `tables      ${tables(p)}`,
       `chain       ${p.chainLatencyUs === undefined ? '-' : `${p.chainLatencyUs.toFixed(1)} µs mean, frame in to every CPU done (wall)`}`,
       'recent events',
       ...(this.recent.length === 0 ? ['  (none yet)'] : this.recent.map((n) => `  ${n.t.toFixed(3).padStart(9)}  ${n.text}`)),
-    ].map(cut);
-    let s = this.drawn > 0 ? `${CSI}${this.drawn}F` : '';
-    s += lines.map((l) => `${l}${CSI}K\n`).join('') + `${CSI}J`;
-    this.out.write(s);
-    this.drawn = lines.length;
+    ];
   }
 
   private plain(p: Progress): void {

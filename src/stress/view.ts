@@ -4,42 +4,37 @@
  * kills, checkpoints, violations, table sizes, memory, the last op);
  * elsewhere one plain line every tenth of the run.
  */
-import type { ViewOutput } from '../sim/view.js';
+import { LiveBlock, fmtInt as n, progressBar, type ViewOutput } from '../sim/view.js';
 import type { StressProgress } from './runner.js';
 
-const CSI = '\x1b[';
-const BAR = 24;
-const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 const mb = (x: number): string => `${(x / 1048576).toFixed(1)} MB`;
 
 export class StressView {
   private readonly out: ViewOutput;
-  private readonly tty: boolean;
-  private drawn = 0;
+  /** The terminal block; undefined: plain lines. */
+  private readonly block: LiveBlock | undefined;
   private nextPlain = 1;
   private closed = false;
   private shrinkLine = '';
 
   constructor(private readonly opts: { out: ViewOutput; title: string; tty?: boolean; plainLines?: number }) {
     this.out = opts.out;
-    this.tty = opts.tty ?? opts.out.isTTY === true;
-    if (this.tty) this.out.write(`${CSI}?25l`);
+    this.block = (opts.tty ?? opts.out.isTTY === true) ? new LiveBlock(opts.out) : undefined;
   }
 
-  get isTty(): boolean { return this.tty; }
+  get isTty(): boolean { return this.block !== undefined; }
 
   update(p: StressProgress): void {
     if (this.closed) return;
-    if (this.tty) this.draw(p); else this.plain(p);
+    if (this.block !== undefined) this.block.draw(this.lines(p)); else this.plain(p);
   }
 
   /** Shrinking progress (after the run). */
   shrinking(ops: number, tests: number): void {
     if (this.closed) return;
     this.shrinkLine = `shrinking: ${ops} ops after ${tests} runs`;
-    if (this.tty) {
-      this.out.write(`${this.drawn > 0 ? `${CSI}1F` : ''}${this.shrinkLine}${CSI}K\n`);
-      if (this.drawn === 0) this.drawn = 1;
+    if (this.block !== undefined) {
+      this.block.replaceLast(this.shrinkLine);
     } else if (tests % 25 === 1) {
       this.out.write(`${this.shrinkLine}\n`);
     }
@@ -48,27 +43,19 @@ export class StressView {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.tty) this.out.write((this.drawn > 0 ? `${CSI}${this.drawn}F${CSI}J` : '') + `${CSI}?25h`);
+    this.block?.close();
   }
 
-  private draw(p: StressProgress): void {
-    const width = Math.max(40, (this.out.columns ?? 100) - 1);
-    const cut = (s: string): string => (s.length > width ? s.slice(0, width - 1) + '…' : s);
-    const frac = p.total > 0 ? p.ops / p.total : 0;
-    const full = Math.round(Math.max(0, Math.min(1, frac)) * BAR);
+  private lines(p: StressProgress): string[] {
     const entries = p.entries.length === 0 ? '-' : p.entries.length <= 8 ? p.entries.join(' ') : `${p.entries[0]} ... ${p.entries[p.entries.length - 1]} (${p.entries.length} CPUs)`;
-    const lines = [
+    return [
       this.opts.title,
-      `[${'#'.repeat(full)}${'.'.repeat(BAR - full)}] op ${n(p.ops)}${p.total > 0 ? `/${n(p.total)}` : ''}  t ${p.t.toFixed(1)} s virtual  ${p.wallSeconds.toFixed(1)} s wall  ${n(p.opsPerSecond)} ops/s`,
+      `${progressBar(p.total > 0 ? p.ops / p.total : 0)} op ${n(p.ops)}${p.total > 0 ? `/${n(p.total)}` : ''}  t ${p.t.toFixed(1)} s virtual  ${p.wallSeconds.toFixed(1)} s wall  ${n(p.opsPerSecond)} ops/s`,
       `frames in ${n(p.rx)} out ${n(p.tx)}   datagrams ${n(p.outputs)} sent ${n(p.sent)} held ${n(p.held)}   cpu kills ${n(p.kills)}`,
       `checkpoints ${n(p.checks)}   violations ${p.violations === 0 ? '0' : `${p.violations} (stopping)`}   arp entries ${entries}`,
       `memory rss ${mb(p.rss)} heap ${mb(p.heapUsed)}`,
       `last ${p.last}`,
-    ].map(cut);
-    let s = this.drawn > 0 ? `${CSI}${this.drawn}F` : '';
-    s += lines.map((l) => `${l}${CSI}K\n`).join('') + `${CSI}J`;
-    this.out.write(s);
-    this.drawn = lines.length;
+    ];
   }
 
   private plain(p: StressProgress): void {
