@@ -47,9 +47,15 @@ test('daemon target: a missing share is not measured with the suite\'s reason; t
   t.is(table!.rows[3]![0], 'topspeed');
 });
 
-test('chain: --quick runs frames and injected updates on both transports (the port baseline of every ring point)', (t) => {
+test('chain: --quick runs frames and injected updates on the ring and on the per-record port (the baseline of every ring point)', (t) => {
   const pts = gridFor(chain, true, []);
   for (const entry of ['frames', 'inject']) {
-    for (const transport of ['port', 'ring']) t.is(pts.filter((p) => p['entry'] === entry && p['transport'] === transport).length, 3, `${entry} ${transport}`);
+    for (const transport of ['port-msg', 'ring']) t.is(pts.filter((p) => p['entry'] === entry && p['transport'] === transport).length, 3, `${entry} ${transport}`);
   }
+});
+
+test('chain: the per-record port is a baseline of the chain strategy only, and never busy-polls', (t) => {
+  const pts = gridFor(chain, false, []);
+  t.true(pts.some((p) => p['transport'] === 'port-msg' && p['entry'] === 'inject'));
+  t.false(pts.some((p) => p['transport'] === 'port-msg' && (p['strategy'] !== 'chain' || p['wake'] === 'spin')));
 });

@@ -19,7 +19,8 @@ export interface EmuSpec {
   impl: 'single' | 'threaded';
   cpus: number;
   strategy: 'chain' | 'fanout' | 'shared';
-  transport: 'port' | 'ring';
+  /** 'port-msg': the port transport posting every record on its own (the unbatched baseline of issue 6). */
+  transport: 'port' | 'port-msg' | 'ring';
   /** Busy-poll iterations before a worker sleeps. */
   spin: number;
   lockstep: boolean;
@@ -36,16 +37,16 @@ export async function emulatorFactory(spec: EmuSpec): Promise<(o: EmulatorOption
   }
   const file = fileURLToPath(new URL('../../../src/cpu/threaded.js', import.meta.url));
   if (!existsSync(file)) throw new BenchUnavailable('the threaded Emulator (src/cpu/threaded.ts, issue 6) is not in this build');
-  const mod = (await import('../../../src/cpu/threaded.js')) as { ThreadedEmulator?: new (o: EmulatorOptions & { spin?: number }) => Threaded };
+  const mod = (await import('../../../src/cpu/threaded.js')) as { ThreadedEmulator?: new (o: EmulatorOptions & { spin?: number; portPerMessage?: boolean }) => Threaded };
   const Cls = mod.ThreadedEmulator;
   if (Cls === undefined) throw new BenchUnavailable('src/cpu/threaded.js exports no ThreadedEmulator');
-  return (o) => new Cls({ ...o, spin: spec.spin });
+  return (o) => new Cls({ ...o, spin: spec.spin, ...(spec.transport === 'port-msg' ? { transport: 'port', portPerMessage: true } : {}) });
 }
 
 export async function createBenchEmulator(spec: EmuSpec, extra: Partial<EmulatorOptions> = {}): Promise<Threaded> {
   const make = await emulatorFactory(spec);
   const emu = make({
-    cpus: spec.cpus, strategy: spec.strategy, transport: spec.transport,
+    cpus: spec.cpus, strategy: spec.strategy, transport: spec.transport === 'ring' ? 'ring' : 'port',
     time: { kind: 'virtual', start: 100, lockstep: spec.lockstep }, ...extra,
   });
   await emu.ready?.();
