@@ -3,31 +3,15 @@
  * streaming them, writing them through a PcapWriter over a file descriptor.
  * The byte formats themselves are tested in test/wire/pcap.test.ts.
  */
-import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { fdSink, openCapture, openPcapWriter, readCaptureFile, readPcapFile } from '../../src/link/pcapio.js';
-import { PcapWriter, encodePcap, type CaptureRecord, type PcapWriteRecord } from '../../src/wire/pcap.js';
+import { PcapWriter, encodePcap, type CaptureRecord } from '../../src/wire/pcap.js';
+import { cat, hex, toHex } from '../helpers/bytes.js';
+import { ETH, HDR_LE_US, REC_LE_US, manyRecords, testDir } from '../helpers/pcap.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const cat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
-
-// A 14-byte Ethernet header used as record data: broadcast, from 02:00:00:00:00:01, type ARP.
-const ETH = hex('ffffffffffff 020000000001 0806');
-// 2020-01-01T00:00:00Z + 0.999999 s, 14 of 60 bytes captured.
-const HDR_LE_US = hex('d4c3b2a1 0200 0400 00000000 00000000 00000400 01000000');
-const REC_LE_US = hex('00e10b5e 3f420f00 0e000000 3c000000');
-
-function tmp(t: { teardown(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'arpemu-pcapio-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const manyRecords = (n: number): PcapWriteRecord[] =>
-  Array.from({ length: n }, (_, i) => ({ data: new Uint8Array(42 + (i % 30)).fill(i & 0xff), time: 1_700_000_000 + i / 1000 }));
+const tmp = (t: { teardown(fn: () => void): void }): string => testDir(t, 'arpemu-pcapio-');
 
 test('openPcapWriter: to a file, buffered, flushed on close; readCaptureFile reads it back', async (t) => {
   const path = join(tmp(t), 'out.pcap');

@@ -10,8 +10,7 @@ import {
 import { ETHERTYPE_IP } from '../../src/wire/ethernet.js';
 import { tsharkTest, runTshark } from './tshark.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+import { hex, toHex } from '../helpers/bytes.js';
 
 // who-has 10.0.0.2 tell 10.0.0.1, from 02:00:00:00:00:01
 const REQUEST = hex(`

@@ -6,8 +6,7 @@ import {
   emitEthernet, frameEthertype, parseEthernet,
 } from '../../src/wire/ethernet.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+import { hex, toHex } from '../helpers/bytes.js';
 
 // 02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ARP, then two payload bytes
 const FRAME = hex('ffffffffffff 020000000001 0806 aabb');

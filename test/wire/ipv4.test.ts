@@ -9,8 +9,7 @@ import {
 } from '../../src/wire/ipv4.js';
 import { runTshark, tsharkTest } from './tshark.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+import { hex, toHex } from '../helpers/bytes.js';
 
 // A widely published example header (192.168.0.1 > 192.168.0.199, UDP, DF, checksum 0xb861) + 95 zero bytes.
 const HEADER = hex('4500 0073 0000 4000 4011 b861 c0a8 0001 c0a8 00c7');

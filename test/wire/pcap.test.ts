@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import fc from 'fast-check';
@@ -10,17 +9,10 @@ import {
   type CaptureFile, type CaptureRecord, type PcapWriteRecord,
 } from '../../src/wire/pcap.js';
 import { needTool, requireOrSkip } from '../helpers/env.js';
+import { cat, hex, toHex } from '../helpers/bytes.js';
+import { ETH, HDR_LE_US, REC_LE_US, manyRecords, testDir } from '../helpers/pcap.js';
 
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const cat = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat(parts));
-
-// A 14-byte Ethernet header used as record data: broadcast, from 02:00:00:00:00:01, type ARP.
-const ETH = hex('ffffffffffff 020000000001 0806');
-
-// 2020-01-01T00:00:00Z + 0.999999 s, 14 of 60 bytes captured.
-const HDR_LE_US = hex('d4c3b2a1 0200 0400 00000000 00000000 00000400 01000000');
-const REC_LE_US = hex('00e10b5e 3f420f00 0e000000 3c000000');
+// HDR_LE_US/REC_LE_US (helpers/pcap.ts): 2020-01-01T00:00:00Z + 0.999999 s, 14 of 60 bytes captured.
 const HDR_BE_US = hex('a1b2c3d4 0002 0004 00000000 00000000 00040000 00000001');
 const REC_BE_US = hex('5e0be100 000f423f 0000000e 0000003c');
 // Same instant + 0.999999999 s with the nanosecond magic.
@@ -442,14 +434,7 @@ test('pcap read (property): mutating a valid file never throws', (t) => {
 
 // --- PcapWriter and streams (files: test/link/pcapio.test.ts) ----------------------
 
-function tmp(t: { teardown(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'arpemu-pcap-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const manyRecords = (n: number): PcapWriteRecord[] =>
-  Array.from({ length: n }, (_, i) => ({ data: new Uint8Array(42 + (i % 30)).fill(i & 0xff), time: 1_700_000_000 + i / 1000 }));
+const tmp = (t: { teardown(fn: () => void): void }): string => testDir(t, 'arpemu-pcap-');
 
 test('PcapWriter: to a function sink and to a stream', async (t) => {
   const chunks: Uint8Array[] = [];
