@@ -15,9 +15,12 @@
  *    replies to the originator (lwkt_replymsg);
  *    `fanout`: CPU0 applies it, sends it to every other CPU at once and
  *    replies once all have acknowledged;
- *    `shared`: only CPU0 holds a replica (chain of length one) and mirrors
- *    it into a SharedArrayBuffer table the other CPUs read for arpresolve
- *    hits; they hand everything else to CPU0;
+ *    `shared`: only CPU0 holds a replica that serves (chain of length one)
+ *    and mirrors it into a SharedArrayBuffer table the other CPUs read for
+ *    arpresolve hits; they hand everything else to CPU0. The last CPU keeps
+ *    a standby copy, sent every operation without waiting for it, so that a
+ *    CPU0 that dies can be resynchronised (the mirror holds only usable
+ *    entries, not the interfaces, routes and knobs);
  *  - each replica applies operations in seq order (a FIFO from one sender),
  *    with its clock pinned to the operation's time, and every operation is
  *    a deterministic function of (replica, operation): so replicas that
@@ -121,6 +124,13 @@ export class CpuContext {
   readonly timers: TimerQueue;
   /** The replica (null on CPUs other than 0 under the shared strategy). */
   readonly rep: ArpReplica | null;
+  /**
+   * shared strategy, last CPU of several: a standby copy of CPU0's replica.
+   * It applies every operation CPU0 numbers and serves nothing (this CPU
+   * reads the mirror like the others); a restarted CPU0 is resynchronised
+   * from it.
+   */
+  readonly standby: ArpReplica | null;
   readonly outs: CpuOuts;
   /** Last operation applied here; CPU0: last one numbered. */
   lastSeq = 0;
@@ -194,6 +204,20 @@ export class CpuContext {
     } else {
       this.rep = null;
     }
+    if (this.strategy === 'shared' && this.n > 1 && this.cpu === this.n - 1) {
+      // Silent: no events, no frames (it holds no packets), no steps of its own.
+      const net = new NetStack<Llinfo>({ clock: this.clock, sysctl: new Sysctl(), events: nullSink, cpu: this.cpu, reporting: false });
+      this.standby = new ArpReplica({ net, timers: this.timers, events: nullSink, startTimer: false, transmit: () => {}, onResolveUpdate: () => {} });
+    } else {
+      this.standby = null;
+    }
+  }
+
+  /** The replica operations are applied to: the serving one, or the standby. */
+  private get target(): ArpReplica {
+    const r = this.rep ?? this.standby;
+    if (r === null) throw new Error(`cpu${this.cpu} has no replica (shared strategy)`);
+    return r;
   }
 
   /** The replica; throws on a CPU without one. */
@@ -245,7 +269,7 @@ export class CpuContext {
    * to CPU0, acks) never wait (they queue when full).
    */
   private forwardRoom(type: number, len: number): boolean {
-    if (this.n === 1 || this.strategy === 'shared') return true;
+    if (this.n === 1) return true;
     if (type === R.R_CHAIN) {
       if (this.strategy !== 'chain' || this.cpu + 1 >= this.n) return true;
       const out = this.outs.cpu(this.cpu + 1);
@@ -259,8 +283,10 @@ export class CpuContext {
     if (type === R.R_SUBMIT) need = len;
     else if (type === R.R_INPUT || type === R.R_OUTPUT || type === R.R_PROBE || type === R.R_TICK) need = 2 * R.OP_UPDATE_LEN;
     if (need === 0) return true;
+    // chain: the next replica; fanout: all of them; shared: the standby.
+    const first = this.strategy === 'shared' ? this.n - 1 : 1;
     const last = this.strategy === 'chain' ? 1 : this.n - 1;
-    for (let j = 1; j <= last; j++) {
+    for (let j = first; j <= last; j++) {
       const out = this.outs.cpu(j);
       if (!out.room(need)) { this.blocked = out; this.blockedLen = need; return false; }
     }
@@ -561,7 +587,15 @@ export class CpuContext {
     // same way, including whatever the refusal changed on the way.
     this.applyOp(u8, dv, off, len, true);
     const admin = this.lastAdmin;
-    if (this.n === 1 || this.strategy === 'shared') { this.finish(u8, dv, off, len, admin); return; }
+    if (this.n === 1) { this.finish(u8, dv, off, len, admin); return; }
+    if (this.strategy === 'shared') {
+      // The standby applies it in its own time; CPU0 answers now.
+      const out = this.outs.cpu(this.n - 1);
+      forwardRecord(out, R.R_CHAIN, u8, off, len);
+      out.end();
+      this.finish(u8, dv, off, len, admin);
+      return;
+    }
     if (this.strategy === 'chain') {
       const out = this.outs.cpu(1);
       forwardRecord(out, R.R_CHAIN, u8, off, len);
@@ -596,6 +630,7 @@ export class CpuContext {
     // At-least-once delivery after a restart: what the resync snapshot already holds is not applied twice.
     this.lastAdmin = undefined;
     if (seq > this.lastSeq) this.applyOp(u8, dv, off, len, false);
+    if (this.strategy === 'shared') return; // the standby: nobody waits for it
     if (this.strategy === 'fanout') {
       const out = this.outs.cpu(0);
       const at = out.begin(R.R_ACK, 8);
@@ -672,7 +707,7 @@ export class CpuContext {
     const seq = dv.getFloat64(off + R.O_SEQ, true);
     this.lastSeq = seq;
     this.applied++;
-    const rep = this.replica;
+    const rep = this.target;
     const saveKey = this.curKey;
     this.setKey(dv.getUint32(off + R.O_KEY, true));
     this.clock.pin(dv.getFloat64(off + R.O_TIME, true));
@@ -734,7 +769,7 @@ export class CpuContext {
     const token = dv.getUint32(off + R.O_TOKEN, true);
     const json = R.readUtf8(u8, off + R.A_JSON, dv.getUint32(off + R.A_LEN, true));
     const op = JSON.parse(json) as EmuOp;
-    const rep = this.replica;
+    const rep = this.target;
     let failed: { code: string; message: string } | undefined;
     try {
       this.lastAdmin = applyEmuOpOnCpu(rep, op, this.cpu === 0);
@@ -865,14 +900,22 @@ export class CpuContext {
   }
 
   snapshot(): CpuSnapshot {
-    return { net: this.replica.net.snapshot(), seq: this.lastSeq, timerAt: this.arpTimerAt };
+    return { net: this.target.net.snapshot(), seq: this.lastSeq, timerAt: this.arpTimerAt };
   }
 
-  /** Make this replica equal to CPU0's at `snap` (a restarted CPU, before it takes work). */
+  /**
+   * Make this CPU equal to `snap` (a restarted CPU, before it takes work):
+   * its replica or standby, the last operation applied, CPU0's mirror and
+   * arptimer schedule. A CPU with neither keeps only the sequence number.
+   */
   restore(snap: CpuSnapshot): void {
-    const rep = this.replica;
-    rep.net.restore(snap.net);
-    rep.held.clear();
+    const rep = this.rep ?? this.standby;
+    if (rep !== null) {
+      rep.net.restore(snap.net);
+      rep.held.clear();
+      // What the dead CPU0 left in the mirror may be half written: rebuild it.
+      this.mirror?.syncAll(rep);
+    }
     this.lastSeq = snap.seq;
     if (this.cpu === 0 && snap.timerAt !== undefined) this.armArpTimer(Math.max(0, snap.timerAt - this.clock.now()));
   }

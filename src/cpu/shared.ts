@@ -47,6 +47,9 @@ const S_PREEMPT = 6;
 const S_IFINDEX = 7;
 const S_SRC = 8;
 
+/** Seqlock retries on one slot before a reader gives up (a miss). */
+const MAX_TRIES = 1024;
+
 const EMPTY = 0;
 const USED = 1;
 const DELETED = 2;
@@ -158,10 +161,14 @@ export class SharedArpMirror {
     return -1;
   }
 
-  /** Seqlock write: odd version, fields, even version. */
+  /**
+   * Seqlock write: odd version, fields, even version. A writer that died
+   * mid-write left the version odd (readers take it as a miss meanwhile); the
+   * next write (a restarted CPU0's full sync) makes it even again.
+   */
   private writeSlot(b: number, ip: number, state: number, rt: ArpRt | null): void {
     const i32 = this.t.i32;
-    const v = i32[b + S_VER]!;
+    const v = i32[b + S_VER]! & ~1;
     Atomics.store(i32, b + S_VER, (v + 1) | 0);
     i32[b + S_KEY] = ip | 0;
     i32[b + S_STATE] = state;
@@ -207,7 +214,9 @@ export class SharedArpReader {
     let s = hashSlot(ip, mask);
     for (let probes = 0; probes <= mask; probes++, s = (s + 1) & mask) {
       const b = slotBase + s * SLOT_WORDS;
-      for (;;) {
+      for (let tries = 0; ; tries++) {
+        // A slot that stays odd belongs to a writer that died mid-write: a miss (CPU0 answers once restarted).
+        if (tries > MAX_TRIES) { this.misses++; return false; }
         const v1 = Atomics.load(i32, b + S_VER);
         if ((v1 & 1) !== 0) { this.retries++; continue; }
         const st = i32[b + S_STATE]!;

@@ -101,8 +101,7 @@ class CpuWorker implements CpuControl {
   snapshot(): CpuSnapshot { return this.ctx.snapshot(); }
 
   restore(snap: CpuSnapshot): void {
-    if (this.ctx.rep !== null) this.ctx.restore(snap);
-    else this.ctx.lastSeq = snap.seq;
+    this.ctx.restore(snap);
     this.publishDeadline();
     this.go();
   }

@@ -504,12 +504,8 @@ export class World {
     } else if (e instanceof InlineEmulator) {
       const n = e.cpus;
       const from = cpu === 0 ? n - 1 : 0;
-      const ctx = e.ctx[cpu]!;
-      if (e.options.strategy === 'shared' && cpu === 0 && n > 1) {
-        // As in the threaded emulator: the only replica died and no other CPU has one to resync from.
-        throw new ArpemuError('EBUSY', 'cpu0 died under the shared strategy: it held the only replica, there is none to resync from');
-      }
-      if (n > 1 && ctx.rep !== null) ctx.restore(e.ctx[from]!.snapshot());
+      // shared: CPU0 comes back from the last CPU's standby copy, as in the threaded emulator.
+      if (n > 1) e.ctx[cpu]!.restore(e.ctx[from]!.snapshot());
     } else {
       throw new ArpemuError('ERR_USAGE', 'kill: the emulator has no CPUs to kill');
     }
@@ -582,20 +578,9 @@ export class World {
   }
 }
 
-/**
- * Kill CPU `cpu` and wait until it is back and resynchronised. Not
- * `await crashCpu()`: the reply to its crash() control call can be lost
- * when the supervisor closes the dead CPU's control port before reading it
- * (the worker replies, exits 1 ms later, and the restart closes the port),
- * and then crashCpu never resolves; seen about once in ten kills. So the
- * call is left to itself and the restart watched through `restarts`; a
- * dump waits for every CPU to be ready.
- */
+/** Kill CPU `cpu` and wait until it is back and resynchronised. */
 async function crashAndWait(e: ThreadedEmulator, cpu: number): Promise<void> {
-  const before = e.restarts;
-  void e.crashCpu(cpu).catch(() => undefined);
-  while (e.restarts === before) await new Promise((r) => setTimeout(r, 1));
-  await e.dump();
+  await e.crashCpu(cpu);
 }
 
 /** Counters with every value negated (to subtract with ArpStat.add). */
