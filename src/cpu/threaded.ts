@@ -12,7 +12,13 @@
  * its rings: chain messages the snapshot already holds (seq <= snapshot's)
  * are passed on without being applied again. CPU0 itself is restored from
  * the last CPU of the chain once every operation CPU0 numbered has reached
- * it (the sequence counter lives in the shared control block).
+ * it (the sequence counter lives in the shared control block); under the
+ * `shared` strategy that is the standby copy the last CPU keeps.
+ *
+ * The port transport cannot restart a CPU: the MessagePorts that carried
+ * its records died with it, and what was in flight on them is lost. A CPU
+ * death there fails the emulator with EOPNOTSUPP (every pending and later
+ * call rejects with it) instead of leaving it half alive.
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +67,18 @@ interface CpuSlot {
   /** Set while the CPU is restarting: control calls wait for it. */
   ready: Promise<void>;
   restarts: number;
+  /** Thread id of the worker that runs this CPU (-1 until its start task answered). */
+  tid: number;
+  /**
+   * Resolves when that worker dies: a control call in flight to it never
+   * answers (the port is closed by the restart), so callers race it.
+   */
+  died: Promise<void>;
+  markDied: () => void;
+}
+
+function deathOf(slot: Pick<CpuSlot, 'died' | 'markDied'>): void {
+  slot.died = new Promise((resolve) => { slot.markDied = resolve; });
 }
 
 export class ThreadedEmulator extends EmulatorCore {
@@ -166,7 +184,11 @@ export class ThreadedEmulator extends EmulatorCore {
     for (let j = 0; j < this.cpus; j++) {
       const ch = new MessageChannel();
       const pool = new Piscina({ filename: CPU_WORKER, minThreads: 1, maxThreads: 1, idleTimeout: Infinity, atomics: 'disabled', execArgv: EXEC_ARGV, workerData: { cpu: j } });
-      const slot: CpuSlot = { pool, control: Comlink.wrap<CpuControl>(endpointOf(ch.port1)), controlPort: ch.port1, ready: Promise.resolve(), restarts: 0 };
+      const slot: CpuSlot = {
+        pool, control: Comlink.wrap<CpuControl>(endpointOf(ch.port1)), controlPort: ch.port1, ready: Promise.resolve(), restarts: 0,
+        tid: -1, died: Promise.resolve(), markDied: () => {},
+      };
+      deathOf(slot);
       this.slots.push(slot);
       pool.on('error', (e: unknown) => { if (!this.closed) console.error(`arpemu cpu${j}:`, e instanceof Error ? e.message : e); });
       const seen = new WeakSet<object>();
@@ -174,12 +196,20 @@ export class ThreadedEmulator extends EmulatorCore {
         for (const w of pool.threads) {
           if (seen.has(w)) continue;
           seen.add(w);
-          w.on('exit', (code: number) => { if (!this.closed) this.lastExit.set(j, code); });
+          // A worker's threadId reads -1 once it has exited: keep it now.
+          const tid = w.threadId;
+          w.on('exit', (code: number) => {
+            if (this.closed) return;
+            this.lastExit.set(j, code);
+            // Only the thread that runs the CPU: piscina starts a spare at
+            // once when one dies, and a spare that fails to load must not
+            // count as a second death.
+            if (tid === slot.tid) this.onCpuDeath(j);
+          });
         }
       });
-      pool.on('workerDestroy', () => { if (!this.closed) this.onCpuDeath(j); });
       const { init, transfer } = this.initFor(j, false, ch.port2);
-      starts.push(pool.run(init, { transferList: transfer as never }));
+      starts.push(pool.run(init, { transferList: transfer as never }).then((r: { threadId: number }) => { slot.tid = r.threadId; }));
     }
     await Promise.all(starts);
   }
@@ -189,13 +219,19 @@ export class ThreadedEmulator extends EmulatorCore {
   private onCpuDeath(cpu: number): void {
     const slot = this.slots[cpu]!;
     Atomics.store(this.ctl32, C_ALIVE + cpu, 0);
+    slot.tid = -1;
+    const died = slot.markDied;
+    deathOf(slot);
     if (this.transport === 'port') {
-      this.failure = new ArpemuError('EBUSY', `cpu${cpu} died (exit code ${this.lastExit.get(cpu) ?? '?'}); restarting a CPU needs the ring transport (its MessagePorts died with it)`);
+      this.failure ??= new ArpemuError('EOPNOTSUPP', `cpu${cpu} died (exit code ${this.lastExit.get(cpu) ?? '?'}) and cannot be restarted on the port transport (its MessagePorts died with it, and what was in flight on them): use the ring transport`);
       console.error(`arpemu: ${this.failure.message}`);
       this.fail(this.failure);
       this.wakeWaiters();
+      died();
       return;
     }
+    // Calls in flight to the dead worker are made again once it is back.
+    died();
     slot.restarts++;
     this.restarts++;
     // CPU0's only timer is the arptimer walk: the new CPU0 keeps its schedule.
@@ -217,7 +253,9 @@ export class ThreadedEmulator extends EmulatorCore {
     slot.control = Comlink.wrap<CpuControl>(endpointOf(ch.port1));
     slot.controlPort = ch.port1;
     const { init, transfer } = this.initFor(cpu, true, ch.port2);
-    await slot.pool.run(init, { transferList: transfer as never });
+    const died = slot.died;
+    const started = (await slot.pool.run(init, { transferList: transfer as never })) as { threadId: number };
+    slot.tid = started.threadId;
     this.event('cpu.restarted', cpu, { reason: `worker exited (code ${this.lastExit.get(cpu) ?? '?'})` });
     // The source: CPU0, or for CPU0 the end of the chain once it holds every numbered operation.
     let from = 0;
@@ -226,16 +264,15 @@ export class ThreadedEmulator extends EmulatorCore {
       from = this.cpus - 1;
       for (;;) {
         const seq = Atomics.load(this.ctl32, C_SEQ);
-        const d = await this.slots[from]!.control.diag();
+        const d = await this.call(from, (c) => c.diag());
         if (d.lastSeq >= seq) break;
         await new Promise((r) => setTimeout(r, 1));
       }
-    } else {
-      await this.slots[0]!.ready;
     }
-    const snap = await this.slots[from]!.control.snapshot();
+    const snap = await this.call(from, (c) => c.snapshot());
     if (cpu === 0) snap.timerAt = Number.isFinite(timerAt) ? timerAt : undefined;
-    await slot.control.restore(snap);
+    // Died again while being restored: the restart that death started takes over.
+    if (!(await answered(slot.control.restore(snap), died))) return;
     this.event('cpu.resynced', cpu, { from });
   }
 
@@ -244,20 +281,21 @@ export class ThreadedEmulator extends EmulatorCore {
    * (`until: 'resynced'`), or as soon as its death was seen ('dead').
    */
   async crashCpu(cpu: number, how: 'exit' | 'throw' = 'exit', until: 'dead' | 'resynced' = 'resynced'): Promise<void> {
-    await this.started;
+    // A CPU still restarting would take the crash request on its old, closed port.
+    const control = await this.control(cpu);
     const slot = this.slots[cpu]!;
-    const before = slot.restarts;
+    const died = slot.died;
     // Don't wait for crash()'s answer: the worker may die before it is read,
     // and the restart closes the control port, so that promise can hang.
-    slot.control.crash(how).catch(() => {});
-    while (slot.restarts === before) await new Promise((r) => setTimeout(r, 1));
-    if (until === 'resynced') await slot.ready;
+    control.crash(how).catch(() => {});
+    await died;
+    if (this.failure !== undefined) throw this.failure;
+    if (until === 'resynced') await this.cpuReady(cpu);
   }
 
-  /** Resolves when CPU `cpu` is up (after a restart: resynchronised). */
+  /** Resolves when CPU `cpu` is up (after a restart: resynchronised); rejects once the emulator failed. */
   async cpuReady(cpu: number): Promise<void> {
-    await this.started;
-    await this.slots[cpu]!.ready;
+    await this.control(cpu);
   }
 
   // ------------------------------------------------------------ benchmarks
@@ -354,8 +392,7 @@ export class ThreadedEmulator extends EmulatorCore {
 
   /** Benchmark: arpresolve hits on each of `cpus`, concurrently; per-CPU results. */
   async benchResolve(cpus: number[], n: number): Promise<{ lookups: number; hits: number; seconds: number }[]> {
-    const ctls = await Promise.all(cpus.map((c) => this.control(c)));
-    return Promise.all(ctls.map((c) => c.benchResolve(n)));
+    return Promise.all(cpus.map((cpu) => this.call(cpu, (c) => c.benchResolve(n))));
   }
 
   // ------------------------------------------------------------ records
@@ -433,7 +470,11 @@ export class ThreadedEmulator extends EmulatorCore {
     if (this.pumping) return;
     this.pumping = true;
     const continuous = !this.lockstep;
-    const ready = (): boolean => this.closed || this.upHasData() || Atomics.load(this.ctl32, C_INFLIGHT) === 0;
+    // Free-running and idle (nothing in flight, nobody waiting), the pump
+    // sleeps until an up ring, a worker that empties the count, idle() or
+    // close() rings the doorbell: it used to turn the event loop at full speed.
+    const ready = (): boolean => this.closed || this.upHasData() ||
+      (Atomics.load(this.ctl32, C_INFLIGHT) === 0 && (!continuous || this.idleWaiters.length > 0));
     try {
       while (!this.closed) {
         this.drainUp();
@@ -456,22 +497,42 @@ export class ThreadedEmulator extends EmulatorCore {
     return this.f64[C_DEADLINE_F64 + cpu]!;
   }
 
+  /** CPU `cpu`'s control once it is up (after a restart: resynchronised); rejects once the emulator failed. */
   private async control(cpu: number): Promise<Comlink.Remote<CpuControl>> {
     await this.started;
-    await this.slots[cpu]!.ready;
-    return this.slots[cpu]!.control;
+    const slot = this.slots[cpu]!;
+    for (;;) {
+      const p = slot.ready;
+      await p;
+      if (this.failure !== undefined) throw this.failure;
+      // Died again meanwhile: wait for that restart too.
+      if (slot.ready === p) return slot.control;
+    }
   }
 
-  protected async cpuDump(cpu: number): Promise<CpuDump | null> { return (await this.control(cpu)).dump(); }
-  protected async cpuInterfaces(): Promise<EmuDump['interfaces']> { return (await this.control(0)).interfaces(); }
-  protected async cpuStats(cpu: number): Promise<ArpStatValues | null> { return (await this.control(cpu)).stats(); }
-  protected async cpuSysctl(name: string | undefined): Promise<KnobInfo[]> { return (await this.control(0)).sysctl(name); }
+  /**
+   * A control call to CPU `cpu` that survives the CPU's death: a call in
+   * flight when its worker dies never answers, so it is made again on the
+   * restarted CPU (every call but crash() is a read or idempotent).
+   */
+  private async call<T>(cpu: number, f: (c: Comlink.Remote<CpuControl>) => Promise<T>): Promise<T> {
+    for (;;) {
+      const c = await this.control(cpu);
+      const r = { v: undefined as T };
+      if (await answered(f(c).then((v) => { r.v = v; }), this.slots[cpu]!.died)) return r.v;
+    }
+  }
+
+  protected cpuDump(cpu: number): Promise<CpuDump | null> { return this.call(cpu, (c) => c.dump()); }
+  protected cpuInterfaces(): Promise<EmuDump['interfaces']> { return this.call(0, (c) => c.interfaces()); }
+  protected cpuStats(cpu: number): Promise<ArpStatValues | null> { return this.call(cpu, (c) => c.stats()); }
+  protected cpuSysctl(name: string | undefined): Promise<KnobInfo[]> { return this.call(0, (c) => c.sysctl(name)); }
   protected async netisrStats(): Promise<ArpStatValues> { await this.started; return this.netisrCtl.stats(); }
 
   /** Per-CPU diagnostics (records handled and sent, sequence numbers). */
   async diag(): Promise<CpuDiag[]> {
     const out: CpuDiag[] = [];
-    for (let j = 0; j < this.cpus; j++) out.push(await (await this.control(j)).diag());
+    for (let j = 0; j < this.cpus; j++) out.push(await this.call(j, (c) => c.diag()));
     return out;
   }
 
@@ -494,6 +555,11 @@ function write(out: RecordOut, type: number, len: number, fill: (u8: Uint8Array,
   const at = out.begin(type, len);
   const n = fill(out.u8, out.dv, at);
   out.end(typeof n === 'number' ? n : undefined);
+}
+
+/** Whether `call` settled before `died` (true; a rejection of `call` propagates) or the worker died first (false). */
+async function answered(call: Promise<unknown>, died: Promise<void>): Promise<boolean> {
+  return Promise.race([call.then(() => true), died.then(() => false)]);
 }
 
 function turn(): Promise<void> {
