@@ -6,7 +6,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import {
-  DEFAULT_SOCKET, DaemonError, LineSplitter, decodeResponse, encodeRequest, type Method, type Params, type Result,
+  DEFAULT_SOCKET, DaemonError, decodeResponse, readLines, encodeRequest, type Method, type Params, type Result,
 } from './protocol.js';
 
 interface Pending { resolve(v: unknown): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> | undefined }
@@ -22,18 +22,7 @@ export class ControlClient {
   private closedError: DaemonError | undefined;
 
   private constructor(private readonly socket: Socket, readonly path: string) {
-    socket.setEncoding('utf8');
-    const lines = new LineSplitter();
-    socket.on('data', (chunk: string) => {
-      let got: string[];
-      try {
-        got = lines.push(chunk);
-      } catch (e) {
-        this.fail(new DaemonError('ERR_DAEMON', `daemon at ${path}: ${(e as Error).message}`));
-        return;
-      }
-      for (const line of got) this.onLine(line);
-    });
+    readLines(socket, (line) => this.onLine(line), (e) => this.fail(new DaemonError('ERR_DAEMON', `daemon at ${path}: ${e.message}`)));
     socket.on('error', (e) => this.fail(new DaemonError('ERR_DAEMON', `daemon at ${path}: ${e.message}`)));
     socket.on('close', () => this.fail(new DaemonError('ERR_DAEMON', `daemon at ${path} closed the connection`)));
   }

@@ -12,6 +12,7 @@
  * params with checkParams() and names the bad field in an EPROTO error.
  * Addresses travel as text (dotted quads, colon MACs), as a person types them.
  */
+import type { Socket } from 'node:net';
 import type { ArpEntryDump } from '../arp/admin.js';
 import type { ArpStatValues } from '../arp/stats.js';
 import type { AcdState } from '../arp/acd.js';
@@ -347,4 +348,24 @@ export class LineSplitter {
     if (this.buf.length > this.max) throw perr(`request line longer than ${this.max} bytes`);
     return out;
   }
+}
+
+/**
+ * Read a socket's text line by line (both ends of the control socket):
+ * each complete line goes to `onLine`; a line too long goes to `onTooLong`
+ * (an EPROTO DaemonError) and the rest of that chunk is dropped.
+ */
+export function readLines(socket: Socket, onLine: (line: string) => void, onTooLong: (e: DaemonError) => void): void {
+  socket.setEncoding('utf8');
+  const lines = new LineSplitter();
+  socket.on('data', (chunk: string) => {
+    let got: string[];
+    try {
+      got = lines.push(chunk);
+    } catch (e) {
+      onTooLong(e as DaemonError);
+      return;
+    }
+    for (const line of got) onLine(line);
+  });
 }

@@ -13,7 +13,7 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import {
-  DaemonError, LineSplitter, decodeRequest, encodeError, encodeResult, requestIdOf, type Method,
+  DaemonError, decodeRequest, encodeError, encodeResult, readLines, requestIdOf, type Method,
 } from './protocol.js';
 
 /** What answers requests (the daemon). Throw DaemonError/ArpemuError (with `code`) to fail one. */
@@ -91,18 +91,7 @@ export class ControlServer {
   private accept(s: Socket): void {
     if (this.closing) { s.destroy(); return; }
     this.sockets.add(s);
-    s.setEncoding('utf8');
-    const lines = new LineSplitter();
-    s.on('data', (chunk: string) => {
-      let got: string[];
-      try {
-        got = lines.push(chunk);
-      } catch (e) {
-        s.end(encodeError(null, 'EPROTO', (e as Error).message));
-        return;
-      }
-      for (const line of got) void this.dispatch(s, line);
-    });
+    readLines(s, (line) => void this.dispatch(s, line), (e) => s.end(encodeError(null, 'EPROTO', e.message)));
     s.on('error', () => { /* client went away; nothing to answer */ });
     s.on('close', () => this.sockets.delete(s));
   }
