@@ -42,39 +42,64 @@ export function daemonCommand(): Command {
     .action(async (o: DaemonCliOptions) => {
       const metrics = o.metrics === undefined ? undefined : parseListen(o.metrics);
       const log = createDaemonLog({ level: o.logLevel, ...(o.pretty === true ? { pretty: true } : {}) });
-      const daemon = await Daemon.start({
-        configPath: o.config,
-        ...(o.cpus === undefined ? {} : { cpus: o.cpus }),
-        socketPath: o.socket,
-        ...(metrics === undefined ? {} : { metrics }),
-        ...(o.state === undefined ? {} : { statePath: o.state }),
-        log,
-        createEmulator,
-        ...(o.captureBuffer === undefined ? {} : { captureBuffer: o.captureBuffer << 20 }),
-        strategy: o.strategy,
-        transport: o.transport,
-      });
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string): void => {
-          if (stopping) {
-            log.warn('second signal: exiting now', { signal });
-            log.flush();
-            process.exit(1);
-          }
-          stopping = true;
-          log.info('signal', { signal });
-          daemon.stop().then(resolve, (e: unknown) => {
-            log.error('shutdown failed', { error: (e as Error).message });
-            resolve();
-          });
-        };
-        process.on('SIGTERM', () => stop('SIGTERM'));
-        process.on('SIGINT', () => stop('SIGINT'));
-        process.on('SIGHUP', () => {
-          log.info('signal', { signal: 'SIGHUP' });
-          daemon.reload().catch(() => { /* logged by reload */ });
+      // The handlers go in before the daemon starts: a SIGHUP nobody listens
+      // for kills the process (its default action), and a supervisor or a
+      // test may signal the moment it reads `ready`, which boot() logs before
+      // Daemon.start() returns. A signal that comes during the start is acted
+      // on once the daemon is up (a reload then re-reads the config file).
+      let daemon: Daemon | undefined;
+      let stopSignal: string | undefined;
+      let reloadPending = false;
+      let stopped!: () => void;
+      const finished = new Promise<void>((resolve) => { stopped = resolve; });
+      const stopNow = (d: Daemon): void => {
+        d.stop().then(stopped, (e: unknown) => {
+          log.error('shutdown failed', { error: (e as Error).message });
+          stopped();
         });
-      });
+      };
+      const reloadNow = (d: Daemon): void => { d.reload().catch(() => { /* logged by reload */ }); };
+      const onStop = (signal: string): void => {
+        if (stopSignal !== undefined) {
+          log.warn('second signal: exiting now', { signal });
+          log.flush();
+          process.exit(1);
+        }
+        stopSignal = signal;
+        log.info('signal', { signal });
+        if (daemon !== undefined) stopNow(daemon);
+      };
+      const onTerm = (): void => onStop('SIGTERM');
+      const onInt = (): void => onStop('SIGINT');
+      const onHup = (): void => {
+        log.info('signal', { signal: 'SIGHUP' });
+        if (daemon === undefined) reloadPending = true;
+        else if (stopSignal === undefined) reloadNow(daemon);
+      };
+      process.on('SIGTERM', onTerm);
+      process.on('SIGINT', onInt);
+      process.on('SIGHUP', onHup);
+      try {
+        daemon = await Daemon.start({
+          configPath: o.config,
+          ...(o.cpus === undefined ? {} : { cpus: o.cpus }),
+          socketPath: o.socket,
+          ...(metrics === undefined ? {} : { metrics }),
+          ...(o.state === undefined ? {} : { statePath: o.state }),
+          log,
+          createEmulator,
+          ...(o.captureBuffer === undefined ? {} : { captureBuffer: o.captureBuffer << 20 }),
+          strategy: o.strategy,
+          transport: o.transport,
+        });
+      } catch (e) {
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
+        process.off('SIGHUP', onHup);
+        throw e;
+      }
+      if (stopSignal !== undefined) stopNow(daemon);
+      else if (reloadPending) reloadNow(daemon);
+      await finished;
     });
 }

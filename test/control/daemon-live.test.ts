@@ -212,32 +212,49 @@ requireOrSkip(test.serial, 'daemon ACD: a kernel-owned address is a conflict and
   t.not(arping, 0, 'the daemon no longer answers for the address it gave up');
 });
 
-requireOrSkip(test.serial, 'daemon SIGHUP: the re-read config is applied (new address answered, removed entry gone); SIGINT stops cleanly', NEEDS, async (t) => {
-  const pair = await pairWithKernel(t);
-  const { dir, cleanup } = tmpDir();
-  t.teardown(cleanup);
-  const d = await startDaemon(pair, dir, {
-    interfaces: [{ name: pair.ifA, addresses: ['10.0.0.1/24'], acd: false }],
-    arp: [{ ip: '10.0.0.50', mac: '02:00:00:00:00:50', pub: true }],
-    // One CPU: with two, this reload test intermittently never logged its line (open, see the session note).
-  }, ['--cpus', '1']);
-  t.teardown(() => stopDaemon(d, 'SIGKILL'));
-  writeFileSync(join(dir, 'arpemu.json'), JSON.stringify({
-    interfaces: [{ name: pair.ifA, addresses: ['10.0.0.1/24', '10.0.0.3/24'], acd: false }],
-    arp: [{ ip: '10.0.0.51', mac: '02:00:00:00:00:51', pub: true }],
-  }));
-  d.child.kill('SIGHUP');
-  const done = await d.wait((l) => l['msg'] === 'reloaded');
-  t.is(done['errors'], 0);
-  const arping = await pair.exec(pair.nsB, ['arping', '-c', '1', '-w', '2', '-I', pair.ifB, '10.0.0.3']);
-  t.regex(arping.stdout, /Received 1 response/);
-  t.regex(arping.stdout, new RegExp(`\\[${DAEMON_MAC.toUpperCase()}\\]`), 'the new address is answered with the daemon MAC');
-  const list = (await cli(['arp', '-a'], d.socket)).stdout;
-  t.regex(list, /\(10\.0\.0\.51\) at 02:00:00:00:00:51 .* published/);
-  t.notRegex(list, /10\.0\.0\.50\)/);
-  t.is(await stopDaemon(d, 'SIGINT'), 0);
-  t.false(existsSync(d.socket), 'the socket is removed on a clean stop');
-});
+// SIGHUP is sent the moment `ready` is read: the daemon must already be
+// listening for it (a SIGHUP with no handler kills the process). With two
+// CPUs, worker threads compete with the main thread for the cores and that
+// window used to be hit about one run in ten.
+for (const cpus of [1, 2]) {
+  const title = `daemon SIGHUP with --cpus ${cpus}: the re-read config is applied (new address answered, removed entry gone); SIGINT stops cleanly`;
+  const why = cpusUnavailable(cpus, true);
+  if (why !== undefined) {
+    console.log(`SKIP ${title}: ${why}`);
+    test.skip(`${title} [skipped: ${why}]`, () => {});
+    continue;
+  }
+  requireOrSkip(test.serial, title, NEEDS, async (t) => {
+    const pair = await pairWithKernel(t);
+    const { dir, cleanup } = tmpDir();
+    t.teardown(cleanup);
+    const d = await startDaemon(pair, dir, {
+      interfaces: [{ name: pair.ifA, addresses: ['10.0.0.1/24'], acd: false }],
+      arp: [{ ip: '10.0.0.50', mac: '02:00:00:00:00:50', pub: true }],
+    }, ['--cpus', String(cpus)]);
+    t.teardown(() => stopDaemon(d, 'SIGKILL'));
+    writeFileSync(join(dir, 'arpemu.json'), JSON.stringify({
+      interfaces: [{ name: pair.ifA, addresses: ['10.0.0.1/24', '10.0.0.3/24'], acd: false }],
+      arp: [{ ip: '10.0.0.51', mac: '02:00:00:00:00:51', pub: true }],
+    }));
+    d.child.kill('SIGHUP');
+    const done = await Promise.race([
+      d.wait((l) => l['msg'] === 'reloaded'),
+      d.exited.then((code) => { throw new Error(`daemon exited (${code}, ${d.child.signalCode}) instead of reloading`); }),
+    ]);
+    t.is(done['errors'], 0);
+    t.is(done['applied'], 3, 'address added, entry deleted, entry set');
+    const arping = await pair.exec(pair.nsB, ['arping', '-c', '1', '-w', '2', '-I', pair.ifB, '10.0.0.3']);
+    t.regex(arping.stdout, /Received 1 response/);
+    t.regex(arping.stdout, new RegExp(`\\[${DAEMON_MAC.toUpperCase()}\\]`), 'the new address is answered with the daemon MAC');
+    const list = (await cli(['arp', '-a'], d.socket)).stdout;
+    t.regex(list, /\(10\.0\.0\.51\) at 02:00:00:00:00:51 .* published/);
+    t.notRegex(list, /10\.0\.0\.50\)/);
+    t.is((await cli(['cpus', '--diff'], d.socket)).stdout, '', 'every replica applied the reload');
+    t.is(await stopDaemon(d, 'SIGINT'), 0);
+    t.false(existsSync(d.socket), 'the socket is removed on a clean stop');
+  });
+}
 
 for (const cpus of [1, 2, 4]) {
   const title = `daemon control with --cpus ${cpus}: arp -s/-d/-a, ifconfig alias/-alias, sysctl; replicas agree; kill -9 and restart with --state restores every acknowledged change`;
