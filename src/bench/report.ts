@@ -110,7 +110,8 @@ function targetRows(targets: readonly TargetResult[]): string[][] {
 export function modelBlocks(model: ChainModel, observed: readonly { cpus: number; latency: number; throughput: number }[]): Block[] {
   const byN = new Map(observed.map((o) => [o.cpus, o]));
   return [
-    { kind: 'h', level: 3, text: `Model fitted to ${model.suite}` },
+    // The source names the points (two models may come from one suite): "chain (entry=inject ...; metrics)" -> "chain (entry=inject ...)".
+    { kind: 'h', level: 3, text: `Model fitted to ${model.source.includes(';') ? `${model.source.split(';')[0]!})` : model.suite}` },
     {
       kind: 'p',
       text: `Fitted to ${model.source}.${model.note === undefined ? '' : ` Caveat: ${model.note}.`} Latency of one update through n CPUs: latency(n) = a + b·n with a = ${formatValue(model.a, 's')}, ` +
