@@ -104,6 +104,8 @@ export class ThreadedEmulator extends EmulatorCore {
   private readonly spin: number;
   /** Restarts seen (cpu.restarted events). */
   restarts = 0;
+  /** Rounds of the supervisor's pump (diagnostics: it sleeps while nothing happens). */
+  pumpRounds = 0;
   private failure: Error | undefined;
   private readonly lastExit = new Map<number, number>();
 
@@ -477,6 +479,7 @@ export class ThreadedEmulator extends EmulatorCore {
       (Atomics.load(this.ctl32, C_INFLIGHT) === 0 && (!continuous || this.idleWaiters.length > 0));
     try {
       while (!this.closed) {
+        this.pumpRounds++;
         this.drainUp();
         if (Atomics.load(this.ctl32, C_INFLIGHT) === 0) {
           this.wakeWaiters();

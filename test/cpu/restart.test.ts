@@ -30,6 +30,7 @@ const CASES: { scenario: string; cpu: number; afterFrames: number; strategy: Str
   { scenario: 'arptimer: an entry past max_age (60) is freed by the next prune walk (prune_intvl 10), not before', cpu: 0, afterFrames: 2, strategy: 'chain' },
   { scenario: 'arp_update_oncpu: a reply that moves a dynamic entry -> arp.moved, later traffic goes to the new MAC', cpu: 1, afterFrames: 1, strategy: 'fanout' },
   { scenario: 'in_arpinput: a published entry is answered for with its own MAC (and announced once when added)', cpu: 3, afterFrames: 1, strategy: 'shared' },
+  { scenario: 'arp_update_oncpu: a reply that moves a dynamic entry -> arp.moved, later traffic goes to the new MAC', cpu: 0, afterFrames: 1, strategy: 'shared' },
 ];
 
 for (const c of CASES) {
@@ -78,6 +79,50 @@ test.serial('supervisor: updates sent while a CPU is down wait in its ring and a
     const tables = d.cpus.map((c) => JSON.stringify(c.arp.map((e) => ({ ...e, held: 0 }))));
     t.is(d.cpus[0]!.arp.length, 51);
     t.deepEqual(tables, [tables[0], tables[0], tables[0]]);
+  } finally {
+    await emu.close();
+  }
+});
+
+test.serial('a killed CPU0 under the shared strategy is restarted and resynced from the standby copy: tables, knobs and later operations survive', async (t) => {
+  t.timeout(120_000);
+  const emu = new ThreadedEmulator({ cpus: 3, strategy: 'shared', transport: 'ring', time: { kind: 'virtual', start: 0, lockstep: false } });
+  try {
+    await emu.apply({ op: 'ifattach', iface: { name: 'eth0', mac: parseMac('02:00:00:00:01:01')!, flags: [] } });
+    await emu.apply({ op: 'ifaddr', cmd: 'add', iface: 'eth0', addr: parseIpv4('10.0.0.1')!, plen: 24 });
+    await emu.apply({ op: 'sysctl', name: 'net.link.ether.inet.max_age', value: 600 });
+    for (let i = 0; i < 20; i++) await emu.apply({ op: 'set', ip: parseIpv4(`10.0.0.${100 + i}`)!, mac: 0x020000000100 + i, expire: 0, pub: false, only: false, iface: null });
+    const before = await emu.dump();
+    await emu.crashCpu(0);
+    t.is(emu.restarts, 1);
+    const after = await emu.dump();
+    t.deepEqual(after.cpus, before.cpus);
+    t.deepEqual(after.interfaces, before.interfaces);
+    t.is((await emu.sysctl('net.link.ether.inet.max_age'))[0]!.value, 600);
+    // The standby kept following CPU0 after the restart: a second death loses nothing either.
+    await emu.apply({ op: 'set', ip: parseIpv4('10.0.0.200')!, mac: 0x020000000200, expire: 0, pub: false, only: false, iface: null });
+    await emu.crashCpu(0, 'throw');
+    const again = await emu.dump();
+    t.is(emu.restarts, 2);
+    t.is(again.cpus[0]!.arp.length, before.cpus[0]!.arp.length + 1);
+    t.true(again.cpus[0]!.arp.some((e) => e.ip === '10.0.0.200' && e.mac === '02:00:00:00:02:00'));
+  } finally {
+    await emu.close();
+  }
+});
+
+test.serial('port transport: a CPU that dies is not restarted; crashCpu, apply, quiesce and dump reject with EOPNOTSUPP instead of hanging', async (t) => {
+  t.timeout(60_000);
+  const emu = new ThreadedEmulator({ cpus: 2, strategy: 'chain', transport: 'port', time: { kind: 'virtual', start: 0, lockstep: false } });
+  try {
+    await emu.apply({ op: 'ifattach', iface: { name: 'eth0', mac: parseMac('02:00:00:00:01:01')!, flags: [] } });
+    const e = await t.throwsAsync(emu.crashCpu(1));
+    t.is((e as ArpemuError).code, 'EOPNOTSUPP');
+    t.regex(e!.message, /cpu1 died .* cannot be restarted on the port transport/);
+    t.is(emu.restarts, 0);
+    for (const p of [emu.apply({ op: 'flush' }), emu.quiesce(), emu.dump(), emu.cpuReady(0), emu.crashCpu(0)]) {
+      t.is(((await t.throwsAsync(p)) as ArpemuError).code, 'EOPNOTSUPP');
+    }
   } finally {
     await emu.close();
   }
