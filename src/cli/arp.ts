@@ -1,10 +1,12 @@
 /**
  * arpemu arp: BSD arp(8) against a running daemon.
- *   arp -a [-n] [--json]          every entry (CPU0's replica); --json: the CONTRACT.md dump
- *   arp IP                        one entry
- *   arp -s IP MAC [temp] [pub [only]]
+ *   arp -a [-n] [-i IF] [--json]  every entry (CPU0's replica); --json: the CONTRACT.md dump
+ *   arp IP [-i IF]                one entry
+ *   arp -s IP MAC [temp] [pub [only]] [-i IF]
  *   arp -d IP  |  arp -d -a
- *   arp -f FILE                   lines of `IP MAC [temp] [pub [only]]`, # comments
+ *   arp -f FILE [-i IF]           lines of `IP MAC [temp] [pub [only]]`, # comments
+ * -i IF: with -a and IP, only the entries on IF (FreeBSD arp(8)); with -s
+ * and -f, the interface the entries go on.
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -12,11 +14,11 @@ import { formatArpLine, type ArpEntryDump } from '../arp/admin.js';
 import { parseIpv4, parseMac } from '../wire/addr.js';
 import { socketPathOf, withDaemon, type ControlClient } from '../control/client.js';
 import { DaemonError, type ArpSetParams } from '../control/protocol.js';
-import { usage } from './common.js';
+import { IFNAME, usage } from './common.js';
 
 export type ArpCommand =
-  | { kind: 'list'; json: boolean }
-  | { kind: 'show'; ip: string }
+  | { kind: 'list'; json: boolean; iface?: string }
+  | { kind: 'show'; ip: string; iface?: string }
   | { kind: 'set'; entry: ArpSetParams }
   | { kind: 'delete'; ip: string }
   | { kind: 'flush' }
@@ -70,6 +72,10 @@ export function parseArpArgs(o: ArpCliOptions, args: readonly string[]): ArpComm
   if (modes.length > 1) throw usage(`${modes.join(' and ')} cannot be combined`);
   const unknown = args.find((w) => w.startsWith('-'));
   if (unknown !== undefined) throw usage(`unknown option ${unknown}`);
+  if (o.i !== undefined && !IFNAME.test(o.i)) throw usage(`-i ${JSON.stringify(o.i)} is not an interface name`);
+  if (o.i !== undefined && o.d) throw usage('-i goes with -a, IP, -s or -f, not with -d');
+  if (o.json === true && (!o.a || o.d || o.s)) throw usage('--json goes with -a only');
+  const scope = o.i === undefined ? {} : { iface: o.i };
   if (o.s) {
     if (o.a) throw usage('-s cannot be combined with -a');
     return { kind: 'set', entry: parseArpEntry(args, '-s', o.i) };
@@ -89,9 +95,9 @@ export function parseArpArgs(o: ArpCliOptions, args: readonly string[]): ArpComm
   }
   if (o.a) {
     if (args.length > 0) throw usage(`-a takes no address (got ${args[0]})`);
-    return { kind: 'list', json: o.json === true };
+    return { kind: 'list', json: o.json === true, ...scope };
   }
-  if (args.length === 1) return { kind: 'show', ip: ipArg(args[0], 'IP') };
+  if (args.length === 1) return { kind: 'show', ip: ipArg(args[0], 'IP'), ...scope };
   if (args.length === 0) throw usage('nothing to do: give -a, -s IP MAC, -d IP, -d -a, -f FILE or an IP');
   throw usage(`unexpected argument ${args[1]}`);
 }
@@ -116,8 +122,8 @@ export function arpCommand(): Command {
     .option('-s', 'set an entry: IP MAC [temp] [pub [only]]')
     .option('-d', 'delete an entry (-d -a: every entry)')
     .option('-f <file>', 'set the entries listed in FILE')
-    .option('-i <iface>', 'with -s/-f: the interface of the entries')
-    .option('--json', 'with -a: print the CONTRACT.md dump')
+    .option('-i <iface>', 'with -a or IP: only the entries on this interface; with -s/-f: the interface of the entries')
+    .option('--json', 'with -a: print the CONTRACT.md dump (with -i: its entries on that interface)')
     .option('--socket <path>', 'control socket (default $ARPEMU_SOCKET or /run/arpemu.sock)')
     .allowUnknownOption()
     .action(async (args: string[], o: ArpCliOptions) => {
@@ -136,20 +142,32 @@ function readFile(path: string): string {
   }
 }
 
+/** -i IF of a display: the interface must exist (as arp(8) says "interface IF does not exist"). */
+async function checkIface(c: ControlClient, iface: string | undefined): Promise<(e: ArpEntryDump) => boolean> {
+  if (iface === undefined) return () => true;
+  const { interfaces } = await c.call('hello', {});
+  if (!interfaces.includes(iface)) throw new DaemonError('ENXIO', `-i ${iface}: no such interface (configured: ${interfaces.join(', ')})`);
+  return (e) => e.iface === iface;
+}
+
 async function runArp(c: ControlClient, cmd: ArpCommand, fileEntries: ArpSetParams[]): Promise<void> {
   switch (cmd.kind) {
     case 'list': {
+      const on = await checkIface(c, cmd.iface);
       if (cmd.json) {
-        process.stdout.write(JSON.stringify(await c.call('dump', {}), null, 2) + '\n');
+        const d = await c.call('dump', {});
+        for (const cpu of d.cpus) cpu.arp = cpu.arp.filter(on);
+        process.stdout.write(JSON.stringify(d, null, 2) + '\n');
         return;
       }
-      const entries: ArpEntryDump[] = await c.call('arp.list', {});
+      const entries: ArpEntryDump[] = (await c.call('arp.list', {})).filter(on);
       process.stdout.write(entries.map((e) => formatArpLine(e) + '\n').join(''));
       return;
     }
     case 'show': {
-      const entries = await c.call('arp.list', { ip: cmd.ip });
-      if (entries.length === 0) throw new DaemonError('ESRCH', `${cmd.ip} (${cmd.ip}) -- no entry`);
+      const on = await checkIface(c, cmd.iface);
+      const entries = (await c.call('arp.list', { ip: cmd.ip })).filter(on);
+      if (entries.length === 0) throw new DaemonError('ESRCH', `${cmd.ip} (${cmd.ip}) -- no entry${cmd.iface === undefined ? '' : ` on ${cmd.iface}`}`);
       process.stdout.write(entries.map((e) => formatArpLine(e) + '\n').join(''));
       return;
     }

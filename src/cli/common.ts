@@ -9,6 +9,9 @@ import { ArpemuError, isArpemuError } from '../util/errors.js';
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
+/** An interface name as ifconfig takes it (IFNAMSIZ 16 with the NUL). */
+export const IFNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
+
 export function intArg(name: string, min: number, max: number): (v: string) => number {
   return (v) => {
     if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer, got ${JSON.stringify(v)}`);

@@ -14,13 +14,11 @@ import { maskPrefixLen, parseCidr, parseIpv4 } from '../wire/addr.js';
 import { socketPathOf, withDaemon } from '../control/client.js';
 import { formatIfconfig } from '../control/format.js';
 import { DaemonError, type IfconfigParams } from '../control/protocol.js';
-import { secondsArg, usage } from './common.js';
+import { IFNAME, secondsArg, usage } from './common.js';
 
 export type IfconfigCommand =
   | { kind: 'show'; iface: string | undefined }
   | { kind: 'set'; params: IfconfigParams };
-
-const IFNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
 
 /** The command the words describe; ERR_USAGE naming the bad word. */
 export function parseIfconfigArgs(words: readonly string[], wait: number): IfconfigCommand {

@@ -17,17 +17,30 @@ import { resolveCommand } from './resolve.js';
 import { cpusCommand } from './cpus.js';
 import { stressCommand } from './stress.js';
 
+/**
+ * commander's own usage errors ("error: unknown option '-x'", with a
+ * "(Did you mean ...?)" line after it) printed as our one line:
+ * `arpemu CMD: unknown option '-x' (Did you mean ...?)`.
+ */
+function oneLineErrors(cmd: Command, prefix: string): void {
+  cmd.configureOutput({
+    writeErr: (s) => process.stderr.write(s),
+    outputError: (s, write) => write(`${prefix}: ${s.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
+  });
+  for (const sub of cmd.commands) oneLineErrors(sub, `${prefix} ${sub.name()}`);
+}
+
 const program = new Command('arpemu')
   .description('a multi-threaded, per-CPU re-creation of a BSD kernel\'s IPv4 ARP subsystem')
   .version('0.1.0')
-  .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  .exitOverride();
 
 for (const cmd of [runCommand(), replayCommand(), benchCommand(),
   daemonCommand(), arpCommand(), ifconfigCommand(), sysctlCommand(), netstatCommand(), resolveCommand(), cpusCommand(), stressCommand()]) {
   cmd.exitOverride();
   program.addCommand(cmd);
 }
+oneLineErrors(program, 'arpemu');
 
 async function main(argv: string[]): Promise<number> {
   try {

@@ -3,7 +3,7 @@
  *   sysctl -a                      every knob
  *   sysctl NAME ...                values (a prefix lists the knobs under it)
  *   sysctl NAME=VALUE ...          set (applied on every CPU, saved in the state file)
- *   -n: values only; -d: descriptions; --json
+ *   -n: values only; -d: descriptions (-nd: descriptions only); --json
  */
 import { Command } from 'commander';
 import { socketPathOf, withDaemon } from '../control/client.js';
@@ -37,14 +37,14 @@ export function sysctlCommand(): Command {
     .description('tunables: sysctl -a | sysctl NAME[=VALUE] ...')
     .argument('[names...]', 'NAME or NAME=VALUE')
     .option('-a', 'every knob')
-    .option('-n', 'print values only')
-    .option('-d', 'print descriptions')
+    .option('-n', 'print values only (with -d: descriptions only)')
+    .option('-d', 'print descriptions (with their unit) instead of values')
     .option('--json', 'print the knobs as JSON')
     .option('--socket <path>', 'control socket (default $ARPEMU_SOCKET or /run/arpemu.sock)')
     .allowUnknownOption()
     .action(async (words: string[], o: SysctlCliOptions) => {
       const items = parseSysctlArgs(words, o.a === true);
-      const style: SysctlStyle = o.n === true ? 'value' : o.d === true ? 'description' : 'name';
+      const style: SysctlStyle = o.d === true ? (o.n === true ? 'bare-description' : 'description') : o.n === true ? 'value' : 'name';
       await withDaemon(socketPathOf(o.socket), async (c) => {
         if (o.a === true) {
           const all = await c.call('sysctl.get', {});

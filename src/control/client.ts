@@ -127,7 +127,14 @@ export async function withDaemon<T>(path: string, fn: (c: ControlClient) => Prom
   }
 }
 
-/** The socket a command talks to: --socket, else $ARPEMU_SOCKET, else /run/arpemu.sock. */
+/**
+ * The socket a command talks to: --socket, else $ARPEMU_SOCKET (an empty
+ * one counts as unset, as the shell's `VAR=` usually means), else
+ * /run/arpemu.sock. An empty --socket is bad usage (net would take '' for a
+ * TCP port and say so).
+ */
 export function socketPathOf(opt: string | undefined): string {
-  return opt ?? process.env['ARPEMU_SOCKET'] ?? DEFAULT_SOCKET;
+  if (opt === '') throw new DaemonError('ERR_USAGE', '--socket: empty path');
+  const env = process.env['ARPEMU_SOCKET'];
+  return opt ?? (env === undefined || env === '' ? DEFAULT_SOCKET : env);
 }

@@ -126,12 +126,14 @@ function table(rows: readonly string[][], leftCols: number): string {
 
 // ---- sysctl ----
 
-export type SysctlStyle = 'name' | 'value' | 'description';
+export type SysctlStyle = 'name' | 'value' | 'description' | 'bare-description';
 
-/** `name: value` (sysctl NAME), `value` (-n), `name: description [unit, range]` (-d). */
+/** `name: value` (sysctl NAME), `value` (-n), `name: description (unit)` (-d), `description (unit)` (-nd, as FreeBSD). */
 export function formatKnob(k: KnobInfo, style: SysctlStyle = 'name'): string {
   if (style === 'value') return String(k.value);
-  if (style === 'description') return `${k.name}: ${k.description}${k.unit === '' ? '' : ` (${k.unit})`}`;
+  const description = `${k.description}${k.unit === '' ? '' : ` (${k.unit})`}`;
+  if (style === 'bare-description') return description;
+  if (style === 'description') return `${k.name}: ${description}`;
   return `${k.name}: ${k.value}`;
 }
 

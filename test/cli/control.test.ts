@@ -80,6 +80,18 @@ test('ifconfig: FreeBSD word forms parse; bad words are named', (t) => {
   t.regex(usageMessage(() => parseIfconfigArgs(['bad/name'], 1)), /interface "bad\/name"/);
 });
 
+test('arp -i and --json: the interface name is checked, -i scopes -a and IP, and neither goes where it means nothing', (t) => {
+  t.deepEqual(parseArpArgs({ a: true, i: 'vemu0' }, []), { kind: 'list', json: false, iface: 'vemu0' });
+  t.deepEqual(parseArpArgs({ i: 'vemu0' }, ['10.0.0.2']), { kind: 'show', ip: '10.0.0.2', iface: 'vemu0' });
+  t.regex(usageMessage(() => parseArpArgs({ a: true, i: 'bad name!' }, [])), /^-i "bad name!" is not an interface name$/);
+  t.regex(usageMessage(() => parseArpArgs({ s: true, i: 'x/y' }, ['10.0.0.9', '02:00:00:00:00:09'])), /^-i "x\/y"/);
+  t.regex(usageMessage(() => parseArpArgs({ d: true, i: 'vemu0' }, ['10.0.0.2'])), /-i goes with .* not with -d/);
+  t.regex(usageMessage(() => parseArpArgs({ d: true, a: true, i: 'vemu0' }, [])), /not with -d/);
+  t.regex(usageMessage(() => parseArpArgs({ json: true }, ['10.0.0.2'])), /--json goes with -a only/);
+  t.regex(usageMessage(() => parseArpArgs({ s: true, json: true }, ['10.0.0.9', '02:00:00:00:00:09'])), /--json goes with -a only/);
+  t.regex(usageMessage(() => parseArpArgs({ d: true, a: true, json: true }, [])), /--json goes with -a only/);
+});
+
 test('sysctl and netstat: argument checks name the bad one', (t) => {
   t.deepEqual(parseSysctlArgs(['net.link.ether.inet.max_age', 'net.link.ether.inet.proxyall=1'], false), [
     { kind: 'get', name: 'net.link.ether.inet.max_age' }, { kind: 'set', name: 'net.link.ether.inet.proxyall', value: '1' },
@@ -124,6 +136,21 @@ test('CLI: bad usage exits 2 with one line naming the argument; no daemon exits 
     t.regex(r.stderr, /^arpemu \w+: no arpemu daemon is running at .*none\.sock/, args.join(' '));
     t.is(r.stderr.trim().split('\n').length, 1, `${args.join(' ')}: one line, no stack trace`);
   }
+  // commander's own errors come out as our one line too, suggestion included.
+  for (const [args, line] of [
+    [['cpus', '--dif'], "arpemu cpus: unknown option '--dif' (Did you mean --diff?)"],
+    [['resolve'], "arpemu resolve: missing required argument 'ip'"],
+    [['arp', '-f'], "arpemu arp: option '-f <file>' argument missing"],
+    [['bogus'], "arpemu: unknown command 'bogus'"],
+    [['cpus', '--socket', ''], 'arpemu cpus: --socket: empty path'],
+  ] as const) {
+    const r = await cli([...args], env);
+    t.is(r.code, 2, args.join(' '));
+    t.is(r.stderr, `${line}\n`, args.join(' '));
+  }
+  const emptyEnv = await cli(['cpus'], { ARPEMU_SOCKET: '' });
+  // (A daemon of this machine may really be at the default socket: then the command just works.)
+  t.true(emptyEnv.code === 0 || /^arpemu cpus: no arpemu daemon is running at \/run\/arpemu\.sock /.test(emptyEnv.stderr), `an empty ARPEMU_SOCKET counts as unset: ${emptyEnv.stderr}`);
   const missing = await cli(['daemon', '--config', join(dir, 'absent.json'), '--socket', join(dir, 's.sock')]);
   t.is(missing.code, 1);
   t.regex(missing.stderr, /^arpemu daemon: config: .*absent\.json: no such file\n$/);
@@ -150,6 +177,12 @@ test('CLI against a daemon: arp, ifconfig, sysctl, netstat, cpus, resolve', asyn
   t.is(dump.cpus[0]!.arp.length, 3);
   t.truthy(dump.stats['txrequests'] !== undefined);
   t.is(await ok(['arp', '10.0.0.9']), '? (10.0.0.9) at 02:00:00:00:00:09 on vemu0 permanent [ethernet]\n');
+  t.is(await ok(['arp', '-a', '-i', 'vemu0']), await ok(['arp', '-a']), 'every entry is on vemu0');
+  t.is(await ok(['arp', '10.0.0.9', '-i', 'vemu0']), '? (10.0.0.9) at 02:00:00:00:00:09 on vemu0 permanent [ethernet]\n');
+  t.is(JSON.parse(await ok(['arp', '-a', '-i', 'vemu0', '--json'])).cpus[0].arp.length, 3);
+  const noIface = await cli(['arp', '-a', '-i', 'vemu9'], env);
+  t.is(noIface.code, 1);
+  t.is(noIface.stderr, 'arpemu arp: -i vemu9: no such interface (configured: vemu0)\n');
   t.is(await ok(['arp', '-d', '10.0.0.9']), '10.0.0.9 (10.0.0.9) deleted\n');
   const gone = await cli(['arp', '10.0.0.9'], env);
   t.is(gone.code, 1);
@@ -177,6 +210,8 @@ test('CLI against a daemon: arp, ifconfig, sysctl, netstat, cpus, resolve', asyn
 
   t.is(await ok(['sysctl', 'net.link.ether.inet.max_age=600']), 'net.link.ether.inet.max_age: 1200 -> 600\n');
   t.is(await ok(['sysctl', '-n', 'net.link.ether.inet.max_age']), '600\n');
+  t.is(await ok(['sysctl', '-d', 'net.link.ether.inet.max_age']), 'net.link.ether.inet.max_age: Lifetime of a resolved dynamic ARP entry (seconds)\n');
+  t.is(await ok(['sysctl', '-n', '-d', 'net.link.ether.inet.max_age']), 'Lifetime of a resolved dynamic ARP entry (seconds)\n', '-nd: the description alone, as FreeBSD');
   t.regex(await ok(['sysctl', '-a']), /^net\.inet\.ip\.no_same_prefix: 0\n(.*\n)*net\.link\.ether\.inet\.max_age: 600\n/);
   const badKnob = await cli(['sysctl', 'net.link.ether.inet.max_age=-5'], env);
   t.is(badKnob.code, 1);
