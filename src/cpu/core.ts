@@ -136,12 +136,7 @@ export abstract class EmulatorCore implements Emulator {
         if (body.ok) { if (body.result !== undefined) w.result = body.result; } else w.error = new ArpemuError(body.code, body.message);
         if (body.final) w.final = true;
         if (!w.final || (w.result === undefined && w.error === undefined)) return;
-        this.waiters.delete(token);
-        if (w.error !== undefined) { w.reject(w.error); return; }
-        this.applied(w.op, w.result!);
-        const r: EmuOpResult = { count: w.result!.count };
-        if (w.result!.old !== undefined) r.old = w.result!.old;
-        w.resolve(r);
+        this.answer(token, w);
         return;
       }
       case R.U_PROBE: {
@@ -215,6 +210,28 @@ export abstract class EmulatorCore implements Emulator {
     for (const [, w] of this.waiters) w.reject(e);
     this.waiters.clear();
     this.probes.clear();
+  }
+
+  private answer(token: number, w: Waiter): void {
+    this.waiters.delete(token);
+    if (w.error !== undefined) { w.reject(w.error); return; }
+    this.applied(w.op, w.result!);
+    const r: EmuOpResult = { count: w.result!.count };
+    if (w.result!.old !== undefined) r.old = w.result!.old;
+    w.resolve(r);
+  }
+
+  /**
+   * CPU0 died under `fanout`, where it gathers the acknowledgements: the
+   * admin operations it had numbered never get their final answer. Each one
+   * whose outcome CPU0 reported had been sent to every replica in the same
+   * batch: answer it with that outcome. Call with everything the dead CPU0
+   * wrote drained, before the new CPU0 takes work.
+   */
+  protected answerOrphans(): void {
+    for (const [token, w] of [...this.waiters]) {
+      if (w.result !== undefined || w.error !== undefined) this.answer(token, w);
+    }
   }
 
   protected stimulus(start: () => void): Promise<void> {

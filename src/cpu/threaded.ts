@@ -273,6 +273,10 @@ export class ThreadedEmulator extends EmulatorCore {
     }
     const snap = await this.call(from, (c) => c.snapshot());
     if (cpu === 0) snap.timerAt = Number.isFinite(timerAt) ? timerAt : undefined;
+    if (cpu === 0 && this.options.strategy === 'fanout') {
+      this.drainUp();
+      this.answerOrphans();
+    }
     // Died again while being restored: the restart that death started takes over.
     if (!(await answered(slot.control.restore(snap), died))) return;
     this.event('cpu.resynced', cpu, { from });

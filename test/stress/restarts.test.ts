@@ -71,6 +71,7 @@ async function killRepeatedly(strategy: Strategy, kills: number, seed: number): 
 for (const { strategy, kills, seed } of [
   { strategy: 'chain' as const, kills: 20, seed: 20261122 },
   { strategy: 'shared' as const, kills: 12, seed: 7 },
+  { strategy: 'fanout' as const, kills: 12, seed: 11 },
 ]) {
   test.serial(`${kills} kills and restarts of worker threads (4 CPUs, ${strategy}, seed ${seed}, updates in flight): every restart completes, all replicas agree`, async (t) => {
     t.timeout(240_000);
