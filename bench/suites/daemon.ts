@@ -21,7 +21,11 @@ const DAEMON_BENCH = fileURLToPath(new URL('../daemon.bench.js', import.meta.url
 /** One rate of daemon.bench's tcpreplay sweep; offered 0 is --topspeed. */
 export interface Sweep { offered: number; achieved: number; ratio: number }
 interface SideResults { rtt: Record<string, number>[]; flood: Record<string, number>[]; sweep: Sweep[] }
-interface DaemonBenchLine { bench: 'daemon'; cpus: number; reps: number; kernel: SideResults; daemon: SideResults }
+/** The floors (user-space responders with nothing else to do) are optional: older daemon.bench builds lack them. */
+interface DaemonBenchLine {
+  bench: 'daemon'; cpus: number; reps: number; kernel: SideResults; daemon: SideResults;
+  floor?: { rtt: Record<string, number>[] }; capFloor?: SideResults; cFloor?: SideResults;
+}
 
 function runDaemonBench(cpus: number, reps: number): Promise<DaemonBenchLine> {
   return new Promise((resolve, reject) => {
@@ -67,7 +71,7 @@ export function sweepVerdict(k: readonly Sweep[], d: readonly Sweep[]): SweepVer
 }
 
 /** The sweeps of every repetition, kept in the point's info for the summary's table. */
-interface SweepRecord { kernel: Sweep[]; daemon: Sweep[] }
+interface SweepRecord { kernel: Sweep[]; daemon: Sweep[]; capFloor?: Sweep[] }
 
 const suite: SuiteDef = {
   name: 'daemon',
@@ -75,7 +79,8 @@ const suite: SuiteDef = {
   description: 'bench/daemon.bench.ts run as a child once per repetition: the kernel and arpemu daemon each answer on a veth pair in namespaces of their own, warmed up, then ' +
     'measured interleaved by ../shared/tools/arpprobe.py rtt (one request in flight) and tcpreplay at fixed offered rates (5k to 400k pps and --topspeed). ' +
     'daemonP50/kernelP50 is the same-run ratio; kernelMaxRate is the highest offered rate at which the kernel answered >= 99% (topspeed counts as what it achieved) ' +
-    'and daemonShare the daemon\'s answered fraction at that rate in the same run. Needs root, namespaces, python3, tcpreplay; takes minutes, so --quick skips it.',
+    'and daemonShare the daemon\'s answered fraction at that rate in the same run. Floors measured beside them: the least a libpcap (cap) responder, a C AF_PACKET ' +
+    'responder and a Python one pay (their round trip; the cap floor\'s share at the kernel\'s rate). Needs root, namespaces, python3, tcpreplay; takes minutes, so --quick skips it.',
   grid: { cpus: [1, 2] },
   baselines: [],
   metrics: [
@@ -86,6 +91,10 @@ const suite: SuiteDef = {
     { name: 'kernelP99', unit: 's', better: 'lower', label: 'kernel p99' },
     { name: 'kernelMaxRate', unit: 'requests/s', better: 'higher', label: 'kernel: highest rate with >= 99% answered' },
     { name: 'daemonShare', unit: '%', better: 'higher', label: 'daemon answered there' },
+    { name: 'capFloorShare', unit: '%', better: 'higher', label: 'cap floor answered there' },
+    { name: 'capFloorP50', unit: 's', better: 'lower', label: 'cap floor p50' },
+    { name: 'cFloorP50', unit: 's', better: 'lower', label: 'C AF_PACKET floor p50' },
+    { name: 'pyFloorP50', unit: 's', better: 'lower', label: 'Python AF_PACKET floor p50' },
   ],
   primary: 'p50Ratio',
   // Each repetition is a whole daemon.bench run that warms both sides up itself (200 round trips each).
@@ -104,15 +113,17 @@ const suite: SuiteDef = {
     return {
       async rep(): Promise<RepSample> {
         const r = await runDaemonBench(cpus, 1);
-        const p50 = (s: SideResults, k: string): number => median(s.rtt.map((x) => x[k] ?? NaN)) / 1e6;
+        const p50 = (s: { rtt: Record<string, number>[] } | undefined, k: string): number => (s === undefined ? NaN : median(s.rtt.map((x) => x[k] ?? NaN)) / 1e6);
         const v = sweepVerdict(r.kernel.sweep, r.daemon.sweep);
-        sweeps.push({ kernel: r.kernel.sweep, daemon: r.daemon.sweep });
+        const cap = r.capFloor === undefined ? undefined : sweepVerdict(r.kernel.sweep, r.capFloor.sweep);
+        sweeps.push({ kernel: r.kernel.sweep, daemon: r.daemon.sweep, ...(r.capFloor === undefined ? {} : { capFloor: r.capFloor.sweep }) });
         if (v.note !== undefined) notes.push(v.note);
         return {
           p50Ratio: p50(r.daemon, 'p50_us') / p50(r.kernel, 'p50_us'),
           daemonP50: p50(r.daemon, 'p50_us'), kernelP50: p50(r.kernel, 'p50_us'),
           daemonP99: p50(r.daemon, 'p99_us'), kernelP99: p50(r.kernel, 'p99_us'),
-          kernelMaxRate: v.rate, daemonShare: v.daemonShare * 100,
+          kernelMaxRate: v.rate, daemonShare: v.daemonShare * 100, capFloorShare: (cap?.daemonShare ?? NaN) * 100,
+          capFloorP50: p50(r.capFloor, 'p50_us'), cFloorP50: p50(r.cFloor, 'p50_us'), pyFloorP50: p50(r.floor, 'p50_us'),
         };
       },
       info: () => ({
@@ -131,15 +142,16 @@ export function sweepTables(results: readonly PointResult[]): DetailTable[] {
   for (const r of results) {
     const sweeps = (r.info?.['sweeps'] ?? []) as SweepRecord[];
     if (sweeps.length === 0) continue;
+    const cap = sweeps.every((s) => s.capFloor !== undefined);
     const rows = sweeps[0]!.kernel.map((k0, i) => {
-      const at = (side: 'kernel' | 'daemon', f: (s: Sweep) => number): number => median(sweeps.map((s) => s[side][i]).filter((s) => s !== undefined).map(f));
-      const share = (side: 'kernel' | 'daemon'): string => formatValue(100 * at(side, (s) => s.ratio), '%');
+      const at = (side: keyof SweepRecord, f: (s: Sweep) => number): number => median(sweeps.map((s) => s[side]?.[i]).filter((s) => s !== undefined).map(f));
+      const share = (side: keyof SweepRecord): string => formatValue(100 * at(side, (s) => s.ratio), '%');
       return [k0.offered === 0 ? 'topspeed' : formatValue(k0.offered, 'pps'), formatValue(at('kernel', (s) => s.achieved), 'pps'), share('kernel'),
-        formatValue(at('daemon', (s) => s.achieved), 'pps'), share('daemon')];
+        formatValue(at('daemon', (s) => s.achieved), 'pps'), share('daemon'), ...(cap ? [share('capFloor')] : [])];
     });
     out.push({
       title: `tcpreplay sweep, cpus=${String(r.point['cpus'])}: answered share per offered rate (median of ${sweeps.length} run${sweeps.length === 1 ? '' : 's'})`,
-      head: ['offered', 'kernel achieved', 'kernel answered', 'daemon achieved', 'daemon answered'],
+      head: ['offered', 'kernel achieved', 'kernel answered', 'daemon achieved', 'daemon answered', ...(cap ? ['cap floor answered'] : [])],
       rows,
     });
   }
