@@ -115,7 +115,7 @@ export function parseArpFile(text: string, path: string, iface?: string): ArpSet
 
 export function arpCommand(): Command {
   return new Command('arp')
-    .description('BSD arp(8) against a running daemon: -a, -s IP MAC [temp] [pub [only]], -d IP, -d -a, -f FILE, or IP')
+    .description('BSD arp(8) against a running daemon: -a [-i IF] [--json], IP [-i IF], -s IP MAC [temp] [pub [only]] [-i IF], -d IP, -d -a, -f FILE [-i IF]')
     .argument('[args...]', 'addresses and words (see the forms above)')
     .option('-a', 'all entries (with -d: delete all)')
     .option('-n', 'numeric output (names are never looked up)')

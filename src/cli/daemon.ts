@@ -1,5 +1,6 @@
 /**
  * arpemu daemon --config CFG [--cpus N] [--socket PATH] [--metrics HOST:PORT] [--state FILE]
+ *   [--log-level LEVEL] [--pretty] [--capture-buffer MiB] [--strategy S] [--transport T]
  *
  * Runs until SIGTERM or SIGINT (clean shutdown: in-flight requests finish,
  * links close, the socket is removed); SIGHUP reloads CFG. A second
@@ -28,17 +29,17 @@ interface DaemonCliOptions {
 
 export function daemonCommand(): Command {
   return new Command('daemon')
-    .description('live: answer and resolve ARP on the interfaces of CFG through libpcap, managed over a unix socket')
+    .description('live: answer and resolve ARP on the interfaces of CFG through libpcap, managed over a unix socket; SIGHUP reloads CFG, SIGTERM/SIGINT stop cleanly')
     .requiredOption('--config <file>', 'configuration (JSON, see CONTRACT.md; mac may be left out)')
     .option('--cpus <n>', 'number of CPU replicas (default: the config\'s cpus, else the number of cores)', intArg('--cpus', 1, 256))
-    .option('--socket <path>', 'control socket', DEFAULT_SOCKET)
+    .option('--socket <path>', 'control socket (created mode 0600)', DEFAULT_SOCKET)
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (PORT alone: loopback)')
     .option('--state <file>', 'keep administrative changes in FILE (written before each command is acknowledged; restored at start)')
-    .addOption(new Option('--log-level <level>', 'log level (debug logs every frame event)').argParser(choiceArg('--log-level', LOG_LEVELS)).default('info'))
-    .option('--pretty', 'pretty log lines even when stdout is not a terminal')
+    .addOption(new Option('--log-level <level>', `log level: ${LOG_LEVELS.join('|')} (debug also logs every frame event)`).argParser(choiceArg('--log-level', LOG_LEVELS)).default('info'))
+    .option('--pretty', 'readable log lines instead of JSON even when stdout is not a terminal (on a terminal they are the default)')
     .option('--capture-buffer <MiB>', 'libpcap ring per interface in MiB (default 32: 512 frames where offloads make libpcap use 64 KiB slots)', intArg('--capture-buffer', 1, 4096))
-    .addOption(new Option('--strategy <name>', 'replication strategy').argParser(choiceArg('--strategy', ['chain', 'fanout', 'shared'] as const)).default('chain'))
-    .addOption(new Option('--transport <name>', 'inter-CPU channel').argParser(choiceArg('--transport', ['port', 'ring'] as const)).default('ring'))
+    .addOption(new Option('--strategy <name>', 'replication strategy: chain (the netmsg chain), fanout or shared').argParser(choiceArg('--strategy', ['chain', 'fanout', 'shared'] as const)).default('chain'))
+    .addOption(new Option('--transport <name>', 'inter-CPU channel: ring (shared-memory rings; a dead CPU can be restarted) or port (MessagePorts)').argParser(choiceArg('--transport', ['port', 'ring'] as const)).default('ring'))
     .action(async (o: DaemonCliOptions) => {
       const metrics = o.metrics === undefined ? undefined : parseListen(o.metrics);
       const log = createDaemonLog({ level: o.logLevel, ...(o.pretty === true ? { pretty: true } : {}) });

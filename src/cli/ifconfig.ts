@@ -60,9 +60,9 @@ interface IfconfigCliOptions { socket?: string; json?: boolean; wait: number }
 
 export function ifconfigCommand(): Command {
   return new Command('ifconfig')
-    .description('interface addresses: ifconfig [IF] | ifconfig IF inet ADDR[/PLEN] [alias|-alias|delete]')
+    .description('interface addresses: ifconfig [IF] | ifconfig IF inet ADDR[/PLEN] [netmask MASK] [alias|-alias|delete]; an added address is probed first where conflict detection is on (exit 1 when it is in use)')
     .argument('[words...]', 'IF inet ADDR[/PLEN] [netmask MASK] [alias|-alias|delete]')
-    .option('--json', 'print interfaces as JSON')
+    .option('--json', 'print the interfaces (or the outcome of a change) as JSON')
     .option('--wait <seconds>', 'wait this long for conflict detection on an added address (0: do not wait)', secondsArg('--wait', 3600), 15)
     .option('--socket <path>', 'control socket (default $ARPEMU_SOCKET or /run/arpemu.sock)')
     .allowUnknownOption()

@@ -17,7 +17,7 @@ export function checkNetstatArgs(o: NetstatCliOptions, args: readonly string[]):
 
 export function netstatCommand(): Command {
   return new Command('netstat')
-    .description('ARP counters (arpstat names): netstat -s [--per-cpu] [--json]')
+    .description('ARP counters (arpstat names) summed over the CPUs: netstat -s [-p arp] [--per-cpu] [--json]')
     .argument('[args...]')
     .option('-s', 'statistics')
     .option('-p <protocol>', 'protocol (arp)')

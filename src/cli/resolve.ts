@@ -15,7 +15,7 @@ interface ResolveCliOptions { timeout: number; json?: boolean; socket?: string }
 
 export function resolveCommand(): Command {
   return new Command('resolve')
-    .description('resolve IP through the daemon and print the MAC, or why not')
+    .description('resolve IP through the daemon (arpresolve, retried once a second) and print the MAC (exit 0), or why not: host down, unreachable, no answer in time (exit 1)')
     .argument('<ip>', 'IPv4 address')
     .option('--timeout <seconds>', 'give up after this long', secondsArg('--timeout', 3600), 10)
     .option('--json', 'print the outcome as JSON (exit status as without)')

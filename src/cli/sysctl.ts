@@ -34,7 +34,7 @@ interface SysctlCliOptions { a?: boolean; n?: boolean; d?: boolean; json?: boole
 
 export function sysctlCommand(): Command {
   return new Command('sysctl')
-    .description('tunables: sysctl -a | sysctl NAME[=VALUE] ...')
+    .description('tunables with FreeBSD names: sysctl -a | sysctl NAME[=VALUE] ... (a NAME prefix lists the knobs under it); -n, -d, --json')
     .argument('[names...]', 'NAME or NAME=VALUE')
     .option('-a', 'every knob')
     .option('-n', 'print values only (with -d: descriptions only)')

@@ -14,7 +14,9 @@
  *    leaves it out (status `duplicated`); a failed defence deletes it
  *    (SIOCDIFADDR). The emulator's own gratuitous ARP on address add is
  *    kept, as on a BSD host running dhcpcd: the kernel announces the
- *    address when dhcpcd adds it, and dhcpcd announces it too;
+ *    address when dhcpcd adds it, and dhcpcd announces it too (three in
+ *    all: dhcpcd's first at bind, the kernel's just after it, dhcpcd's
+ *    second ANNOUNCE_INTERVAL later);
  *  - administrative state (addresses, static and published entries,
  *    sysctls) as overrides of the config (state.ts), written atomically
  *    before a control command is answered, restored at start;
@@ -53,7 +55,7 @@ import {
 
 export interface DaemonOptions {
   configPath: string;
-  /** CPU replicas (default: the config's cpus, else 1). */
+  /** CPU replicas (default: the config's cpus, else the number of cores). */
   cpus?: number;
   socketPath: string;
   /** Prometheus endpoint (omitted: none). */
