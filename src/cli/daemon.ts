@@ -8,7 +8,7 @@
  */
 import { Command, Option } from 'commander';
 import { Daemon } from '../control/daemon.js';
-import { createDaemonLog, LOG_LEVELS, type LogLevel } from '../control/log.js';
+import { createDaemonLog, LOG_LEVELS, type DaemonLog, type LogLevel } from '../control/log.js';
 import { parseListen } from '../control/metrics.js';
 import { DEFAULT_SOCKET } from '../control/protocol.js';
 import { choiceArg, intArg } from './common.js';
@@ -43,64 +43,91 @@ export function daemonCommand(): Command {
     .action(async (o: DaemonCliOptions) => {
       const metrics = o.metrics === undefined ? undefined : parseListen(o.metrics);
       const log = createDaemonLog({ level: o.logLevel, ...(o.pretty === true ? { pretty: true } : {}) });
-      // The handlers go in before the daemon starts: a SIGHUP nobody listens
-      // for kills the process (its default action), and a supervisor or a
-      // test may signal the moment it reads `ready`, which boot() logs before
-      // Daemon.start() returns. A signal that comes during the start is acted
-      // on once the daemon is up (a reload then re-reads the config file).
-      let daemon: Daemon | undefined;
-      let stopSignal: string | undefined;
-      let reloadPending = false;
-      let stopped!: () => void;
-      const finished = new Promise<void>((resolve) => { stopped = resolve; });
-      const stopNow = (d: Daemon): void => {
-        d.stop().then(stopped, (e: unknown) => {
-          log.error('shutdown failed', { error: (e as Error).message });
-          stopped();
-        });
-      };
-      const reloadNow = (d: Daemon): void => { d.reload().catch(() => { /* logged by reload */ }); };
-      const onStop = (signal: string): void => {
-        if (stopSignal !== undefined) {
-          log.warn('second signal: exiting now', { signal });
-          log.flush();
-          process.exit(1);
-        }
-        stopSignal = signal;
-        log.info('signal', { signal });
-        if (daemon !== undefined) stopNow(daemon);
-      };
-      const onTerm = (): void => onStop('SIGTERM');
-      const onInt = (): void => onStop('SIGINT');
-      const onHup = (): void => {
-        log.info('signal', { signal: 'SIGHUP' });
-        if (daemon === undefined) reloadPending = true;
-        else if (stopSignal === undefined) reloadNow(daemon);
-      };
-      process.on('SIGTERM', onTerm);
-      process.on('SIGINT', onInt);
-      process.on('SIGHUP', onHup);
-      try {
-        daemon = await Daemon.start({
-          configPath: o.config,
-          ...(o.cpus === undefined ? {} : { cpus: o.cpus }),
-          socketPath: o.socket,
-          ...(metrics === undefined ? {} : { metrics }),
-          ...(o.state === undefined ? {} : { statePath: o.state }),
-          log,
-          createEmulator,
-          ...(o.captureBuffer === undefined ? {} : { captureBuffer: o.captureBuffer << 20 }),
-          strategy: o.strategy,
-          transport: o.transport,
-        });
-      } catch (e) {
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onInt);
-        process.off('SIGHUP', onHup);
-        throw e;
-      }
-      if (stopSignal !== undefined) stopNow(daemon);
-      else if (reloadPending) reloadNow(daemon);
-      await finished;
+      await superviseDaemon(() => Daemon.start({
+        configPath: o.config,
+        ...(o.cpus === undefined ? {} : { cpus: o.cpus }),
+        socketPath: o.socket,
+        ...(metrics === undefined ? {} : { metrics }),
+        ...(o.state === undefined ? {} : { statePath: o.state }),
+        log,
+        createEmulator,
+        ...(o.captureBuffer === undefined ? {} : { captureBuffer: o.captureBuffer << 20 }),
+        strategy: o.strategy,
+        transport: o.transport,
+      }), log);
     });
+}
+
+/** What superviseDaemon drives (a Daemon; tests pass a stand-in). */
+export interface Supervised {
+  stop(): Promise<void>;
+  reload(): Promise<unknown>;
+}
+
+/** Where signals come from (process; tests pass an EventEmitter). */
+export interface SignalSource {
+  on(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP', fn: () => void): unknown;
+  off(signal: 'SIGTERM' | 'SIGINT' | 'SIGHUP', fn: () => void): unknown;
+}
+
+/**
+ * Start the daemon and run it until SIGTERM/SIGINT has stopped it; SIGHUP
+ * reloads. The handlers go in before `start` is called: a SIGHUP nobody
+ * listens for kills the process (its default action), and a supervisor or
+ * a test may signal the moment it reads `ready`, which the daemon logs
+ * before start() returns (with two CPUs, worker threads competing for the
+ * cores made that window real). A signal that comes during the start is
+ * acted on once the daemon is up: a reload then re-reads the config file.
+ * A second SIGTERM/SIGINT exits at once (status 1).
+ */
+export async function superviseDaemon(
+  start: () => Promise<Supervised>,
+  log: Pick<DaemonLog, 'info' | 'warn' | 'error' | 'flush'>,
+  signals: SignalSource = process,
+  exit: (code: number) => void = (code) => process.exit(code),
+): Promise<void> {
+  let daemon: Supervised | undefined;
+  let stopSignal: string | undefined;
+  let reloadPending = false;
+  let stopped!: () => void;
+  const finished = new Promise<void>((resolve) => { stopped = resolve; });
+  const stopNow = (d: Supervised): void => {
+    d.stop().then(stopped, (e: unknown) => {
+      log.error('shutdown failed', { error: e instanceof Error ? e.message : String(e) });
+      stopped();
+    });
+  };
+  const reloadNow = (d: Supervised): void => { d.reload().catch(() => { /* logged by reload */ }); };
+  const onStop = (signal: string): void => {
+    if (stopSignal !== undefined) {
+      log.warn('second signal: exiting now', { signal });
+      log.flush();
+      exit(1);
+      return;
+    }
+    stopSignal = signal;
+    log.info('signal', { signal });
+    if (daemon !== undefined) stopNow(daemon);
+  };
+  const onTerm = (): void => onStop('SIGTERM');
+  const onInt = (): void => onStop('SIGINT');
+  const onHup = (): void => {
+    log.info('signal', { signal: 'SIGHUP' });
+    if (daemon === undefined) reloadPending = true;
+    else if (stopSignal === undefined) reloadNow(daemon);
+  };
+  signals.on('SIGTERM', onTerm);
+  signals.on('SIGINT', onInt);
+  signals.on('SIGHUP', onHup);
+  try {
+    daemon = await start();
+  } catch (e) {
+    signals.off('SIGTERM', onTerm);
+    signals.off('SIGINT', onInt);
+    signals.off('SIGHUP', onHup);
+    throw e;
+  }
+  if (stopSignal !== undefined) stopNow(daemon);
+  else if (reloadPending) reloadNow(daemon);
+  await finished;
 }
