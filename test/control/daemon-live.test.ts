@@ -212,19 +212,24 @@ requireOrSkip(test.serial, 'daemon ACD: a kernel-owned address is a conflict and
   t.not(arping, 0, 'the daemon no longer answers for the address it gave up');
 });
 
+/** A live test of a daemon with `cpus` CPUs, skipped with the reason when they cannot run here. */
+function liveWithCpus(cpus: number, title: string, body: Parameters<typeof requireOrSkip>[3]): void {
+  const why = cpusUnavailable(cpus, true); // the daemon process uses the CLI's createEmulator
+  if (why !== undefined) {
+    console.log(`SKIP ${title}: ${why}`);
+    test.skip(`${title} [skipped: ${why}]`, () => {});
+    return;
+  }
+  requireOrSkip(test.serial, title, NEEDS, body);
+}
+
 // SIGHUP is sent the moment `ready` is read: the daemon must already be
 // listening for it (a SIGHUP with no handler kills the process). With two
 // CPUs, worker threads compete with the main thread for the cores and that
 // window used to be hit about one run in ten.
 for (const cpus of [1, 2]) {
   const title = `daemon SIGHUP with --cpus ${cpus}: the re-read config is applied (new address answered, removed entry gone); SIGINT stops cleanly`;
-  const why = cpusUnavailable(cpus, true);
-  if (why !== undefined) {
-    console.log(`SKIP ${title}: ${why}`);
-    test.skip(`${title} [skipped: ${why}]`, () => {});
-    continue;
-  }
-  requireOrSkip(test.serial, title, NEEDS, async (t) => {
+  liveWithCpus(cpus, title, async (t) => {
     const pair = await pairWithKernel(t);
     const { dir, cleanup } = tmpDir();
     t.teardown(cleanup);
@@ -258,13 +263,7 @@ for (const cpus of [1, 2]) {
 
 for (const cpus of [1, 2, 4]) {
   const title = `daemon control with --cpus ${cpus}: arp -s/-d/-a, ifconfig alias/-alias, sysctl; replicas agree; kill -9 and restart with --state restores every acknowledged change`;
-  const why = cpusUnavailable(cpus, true); // the daemon process uses the CLI's createEmulator
-  if (why !== undefined) {
-    console.log(`SKIP ${title}: ${why}`);
-    test.skip(`${title} [skipped: ${why}]`, () => {});
-    continue;
-  }
-  requireOrSkip(test.serial, title, NEEDS, async (t) => {
+  liveWithCpus(cpus, title, async (t) => {
     const pair = await pairWithKernel(t);
     const { dir, cleanup } = tmpDir();
     t.teardown(cleanup);
