@@ -89,6 +89,8 @@ export interface CpuContextOptions {
   clock: Clock;
   /** Send events up (off: replicas do not even build them). */
   events: boolean;
+  /** Build trace-class (per-frame) events too (off when the supervisor's sink drops them); default true. */
+  traces?: boolean | undefined;
   outs: CpuOuts;
   /** CPU0's sequence counter in shared memory (it survives CPU0's death); default a field. */
   seqWord?: { i32: Int32Array; index: number } | undefined;
@@ -192,7 +194,7 @@ export class CpuContext {
     }
     const hasReplica = this.strategy !== 'shared' || this.cpu === 0;
     if (hasReplica) {
-      const sink: EventSink = opts.events ? { emit: (ev) => this.emitEvent(ev) } : nullSink;
+      const sink: EventSink = opts.events ? { emit: (ev) => this.emitEvent(ev), traces: opts.traces ?? true } : nullSink;
       const net = new NetStack<Llinfo>({ clock: this.clock, sysctl: new Sysctl(), events: sink, cpu: this.cpu, reporting: this.cpu === 0 });
       this.rep = new ArpReplica({
         net, timers: this.timers, events: sink, startTimer: false,

@@ -45,10 +45,11 @@ export class InlineEmulator extends EmulatorCore {
     const cpuOuts = { cpu: (j: number): RecordOut => this.cpuOut[j]!, up };
     const sab = opts.strategy === 'shared' ? createSharedArpTable() : null;
     const events = opts.events !== undefined;
+    const traces = opts.events?.traces !== false;
     for (let j = 0; j < n; j++) {
       const clock = makeClock();
       this.ctx.push(new CpuContext({
-        cpu: j, ncpus: n, strategy: opts.strategy, syncReply: opts.syncReply ?? true, clock, events, outs: cpuOuts,
+        cpu: j, ncpus: n, strategy: opts.strategy, syncReply: opts.syncReply ?? true, clock, events, traces, outs: cpuOuts,
         mirror: sab !== null && j === 0 ? new SharedArpMirror(sab) : undefined,
         reader: sab !== null && j !== 0 ? new SharedArpReader(sab, clock) : undefined,
         hooks: opts.hooks,

@@ -160,7 +160,7 @@ export class ThreadedEmulator extends EmulatorCore {
       self, ncpus: this.cpus, strategy: o.strategy, syncReply: o.syncReply ?? true, inputHash: o.inputHash === true,
       transport: o.transport,
       time: o.time.kind === 'virtual' ? { kind: 'virtual', start: this.clock.now() } : { kind: 'real', epochNs: this.epochNs! },
-      events: o.events !== undefined, ctl: this.ctl, arena: this.arena?.sab, control, shared: this.sharedTable,
+      events: o.events !== undefined, traces: o.events?.traces !== false, ctl: this.ctl, arena: this.arena?.sab, control, shared: this.sharedTable,
       spin: this.spin, restarted, hooks: o.hooks,
     };
     const transfer: MessagePort[] = control === undefined ? [] : [control];

@@ -113,6 +113,8 @@ export interface WorkerInit {
   /** Virtual clock start (the current virtual time for a restarted CPU), or real time. */
   time: { kind: 'virtual'; start: number } | { kind: 'real'; epochNs: string };
   events: boolean;
+  /** Whether trace-class (per-frame) events are wanted (EventSink.traces). */
+  traces: boolean;
   ctl: SharedArrayBuffer;
   /** ring transport: the arena. */
   arena?: SharedArrayBuffer | undefined;

@@ -42,7 +42,7 @@ class CpuWorker implements CpuControl {
     for (let j = 0; j < init.ncpus; j++) if (j !== cpu) outsByCpu[j] = this.ep.out(j);
     const sab = init.shared;
     this.ctx = new CpuContext({
-      cpu, ncpus: init.ncpus, strategy: init.strategy, syncReply: init.syncReply, clock, events: init.events,
+      cpu, ncpus: init.ncpus, strategy: init.strategy, syncReply: init.syncReply, clock, events: init.events, traces: init.traces,
       outs: { cpu: (j) => outsByCpu[j]!, up: this.ep.out(MAIN) },
       seqWord: { i32: this.ctl, index: C_SEQ },
       mirror: sab !== undefined && cpu === 0 ? new SharedArpMirror(sab) : undefined,
