@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readCaptureFile } from '../../src/link/pcapio.js';
 import { encodePcap, type PcapWriteRecord } from '../../src/wire/pcap.js';
-import { parseConfigText } from '../../src/control/config.js';
+import { parseConfigText } from '../../src/config/config.js';
 import { replay } from '../../src/control/replay.js';
 import { BenchUnavailable, type Point, type RepSample, type SuiteDef } from '../../src/bench/types.js';
 import { emulatorFactory } from './lib/emu.js';

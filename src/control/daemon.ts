@@ -38,7 +38,7 @@ import { sumArpStats } from '../arp/stats.js';
 import type { AcdConflict, AcdTiming } from '../arp/acd.js';
 import type { Emulator, EmulatorOptions, EmuOp, EmuOpResult, Strategy, Transport } from '../cpu/emulator.js';
 import type { KnobInfo } from '../sysctl/index.js';
-import { parseConfigText, type Config, type RouteConfig } from './config.js';
+import { parseConfigText, type Config, type RouteConfig } from '../config/config.js';
 import { AcdHost } from './acd-host.js';
 import type { DaemonLog } from './log.js';
 import { DaemonMetrics, serveMetrics } from './metrics.js';
