@@ -40,7 +40,9 @@ const CPUS = Number(process.env['ARPEMU_BENCH_CPUS'] ?? 1);
 const ARPPROBE = process.env['ARPPROBE'] ?? '/work/shared/tools/arpprobe.py';
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const CAP_FLOOR = fileURLToPath(new URL('./floors/cap-floor.js', import.meta.url));
-const C_FLOOR_SRC = fileURLToPath(new URL('../../bench/floors/arp-floor.c', import.meta.url));
+// Beside the compiled bench, or (arpemu bench --snapshot copies dist/ only) in the checkout it runs from.
+const C_FLOOR_SRC = [fileURLToPath(new URL('../../bench/floors/arp-floor.c', import.meta.url)), join(process.cwd(), 'bench/floors/arp-floor.c')]
+  .find((f) => existsSync(f)) ?? 'bench/floors/arp-floor.c';
 const RATES = [5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 400_000];
 const TARGETS = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
 const SRC_IP = '10.0.0.200';
